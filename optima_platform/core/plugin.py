@@ -1,0 +1,57 @@
+"""The core plugin: users, roles, permissions, sign-in, companies and the host's own routes.
+
+It is built in and cannot be disabled, but it uses exactly the hooks any other plugin uses.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from optima_platform import __version__
+from optima_platform.core import permissions
+from optima_platform.core.models import CoreBase
+from optima_platform.core.routes import system
+from optima_platform.core.services.tokens import authenticate_token
+from optima_platform.core.settings import AuthSettings
+from optima_platform.hooks.contributions import PluginDatabase, PluginManifest
+from optima_platform.hooks.specs import hookimpl
+from optima_platform.host import Host
+from optima_platform.permissions.principal import Principal
+
+
+@hookimpl
+def optima_plugin() -> PluginManifest:
+    return PluginManifest(
+        name="core",
+        version=__version__,
+        description="Users, roles, permissions, sign-in, companies",
+        essential=True,
+        settings=AuthSettings,
+        settings_key="auth",
+    )
+
+
+@hookimpl
+def optima_routes() -> list[Any]:
+    return [*system.ROUTES]
+
+
+@hookimpl
+def optima_permissions() -> list[Any]:
+    return permissions.CATEGORIES
+
+
+@hookimpl
+def optima_field_gates() -> list[Any]:
+    return permissions.GATES
+
+
+@hookimpl
+def optima_database() -> PluginDatabase:
+    return PluginDatabase(CoreBase.metadata, Path(__file__).parent / "migrations")
+
+
+@hookimpl
+async def optima_authenticate(host: Host, scheme: str, token: str) -> Principal | None:
+    return await authenticate_token(host, token)

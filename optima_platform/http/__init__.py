@@ -1,0 +1,1 @@
+"""HTTP layer: the response envelope, errors, the permission guard and route declarations."""

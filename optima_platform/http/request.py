@@ -1,0 +1,64 @@
+"""The request class: JSON bodies are checked for nesting depth and malformed input up front."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.exceptions import SerializationException
+from litestar.serialization import decode_json
+from litestar.types import Empty
+
+from optima_platform.http.errors import ApiError
+
+DEFAULT_MAX_DEPTH = 32
+
+
+def json_depth_exceeds(body: bytes, limit: int) -> bool:
+    """Whether ``body`` nests arrays/objects deeper than ``limit`` (strings are skipped)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth = 0
+    in_string = False
+    escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
+class OptimaRequest(Request[Any, Any, Any]):
+    """A Litestar request whose ``json()`` refuses bodies nested too deep (400) or malformed (400)."""
+
+    async def json(self) -> Any:
+        if self._json is Empty:
+            cached = self._connection_state.json
+            if cached is not Empty:
+                self._json = cached
+            else:
+                self._json = self._connection_state.json = await self._decode()
+        return self._json
+
+    async def _decode(self) -> Any:
+        body = await self.body()
+        host = getattr(self.app.state, "host", None)
+        limit = host.settings.server.max_json_depth if host is not None else DEFAULT_MAX_DEPTH
+        if body and json_depth_exceeds(body, limit):
+            raise ApiError(400, f"JSON body is nested deeper than {limit} levels.", "JsonTooDeep")
+        try:
+            return decode_json(body or b"null", type_decoders=self.route_handler.resolve_type_decoders())
+        except SerializationException:
+            raise ApiError(400, "Request body is not valid JSON.", "MalformedJson") from None

@@ -1,0 +1,41 @@
+"""Helpers the CLI and tests share: load settings, build the host, run with connections open."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from optima_platform.db import migrations
+from optima_platform.host import Host
+from optima_platform.settings import Settings, ensure_secret_key, load_settings
+
+
+def build_host(
+    config: str | None = None,
+    *,
+    settings: Settings | None = None,
+    introspect: bool = False,
+    extra_plugins: Iterable[Any] = (),
+) -> Host:
+    """Settings from ``config`` (or given), the secret key ensured, plugins resolved."""
+    settings = settings or load_settings(config)
+    if not introspect:
+        settings = ensure_secret_key(settings)
+    return Host.build(settings, extra_plugins=extra_plugins, introspect=introspect)
+
+
+@asynccontextmanager
+async def running(host: Host, *, migrate: bool = False, startup: bool = True) -> AsyncIterator[Host]:
+    """The host with its database (migrated if asked) and plugins started, for CLI commands."""
+    from optima_platform.app import create_litestar
+
+    create_litestar(host)
+    try:
+        if migrate:
+            await migrations.upgrade(host.db, host.lineages)
+        if startup:
+            await host.start()
+        yield host
+    finally:
+        await host.stop()
