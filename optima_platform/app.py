@@ -127,11 +127,7 @@ def create_litestar(
     async def on_shutdown(app: Litestar) -> None:
         await host.stop()
 
-    cors = (
-        CORSConfig(allow_origins=host.settings.server.cors_origins)
-        if host.settings.server.cors_origins
-        else None
-    )
+    cors = CORSConfig(allow_origins=host.settings.server.cors_origins) if host.settings.server.cors_origins else None
     app = Litestar(
         route_handlers=[*routers, static],
         dependencies={

@@ -24,9 +24,7 @@ class DemoRun:
 
     def apply(self, settings: Settings) -> Settings:
         """Settings with each plugin's demo overrides merged into its section."""
-        sections = {
-            key: dict(value) if isinstance(value, dict) else value for key, value in settings.sections.items()
-        }
+        sections = {key: dict(value) if isinstance(value, dict) else value for key, value in settings.sections.items()}
         for section, values in self.overrides.items():
             node = sections
             parts = section.split(".")

@@ -36,9 +36,7 @@ from optima_platform.settings import Settings, SettingsError, plugin_settings
 
 log = logging.getLogger("optima")
 
-HOST_LINEAGE = Lineage(
-    "host", PluginDatabase(HostBase.metadata, Path(__file__).parent / "db" / "host_versions")
-)
+HOST_LINEAGE = Lineage("host", PluginDatabase(HostBase.metadata, Path(__file__).parent / "db" / "host_versions"))
 
 
 @dataclass
@@ -96,9 +94,7 @@ class Host:
         ]
         self._check_unique_jobs(self.jobs)
         self.socket_events: list[tuple[str, SocketEvent]] = [
-            (plugin, event)
-            for plugin, events in self.hooks.collect("optima_socket_events")
-            for event in events
+            (plugin, event) for plugin, events in self.hooks.collect("optima_socket_events") for event in events
         ]
         self.lineages: list[Lineage] = [HOST_LINEAGE] + [
             Lineage(plugin, database) for plugin, database in self.hooks.collect("optima_database")
@@ -112,9 +108,7 @@ class Host:
         self.state: dict[str, Any] = {}
 
     @classmethod
-    def build(
-        cls, settings: Settings, *, extra_plugins: Iterable[Any] = (), introspect: bool = False
-    ) -> Host:
+    def build(cls, settings: Settings, *, extra_plugins: Iterable[Any] = (), introspect: bool = False) -> Host:
         """Discover plugins, resolve what is enabled and validate settings (raises PluginError)."""
         installed = discover(extra_plugins)
         enabled = resolve_enabled(installed, settings.plugins.enabled)
@@ -185,9 +179,7 @@ class Host:
                     "essential": manifest.essential,
                     "requires": list(manifest.requires),
                     "routes": [f"{r.method} {r.path}" for r in self.routes if r.plugin == name],
-                    "permissions": sorted(
-                        n.node for n in self.permissions.nodes.values() if n.plugin == name
-                    ),
+                    "permissions": sorted(n.node for n in self.permissions.nodes.values() if n.plugin == name),
                     "jobs": [j.name for j in self.jobs_of(name)],
                     "events": self.realtime.events_of(name),
                 }

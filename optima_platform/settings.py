@@ -130,9 +130,7 @@ def load_settings(config: str | None = None, *, env: dict[str, str] | None = Non
         raise SettingsError(f"invalid setting {_path_of(exc, '')}") from None
     sections = {key: value for key, value in raw.items() if key not in HOST_KEYS - {"plugins"}}
     sections["plugins"] = {k: v for k, v in plugins_table.items() if k != "enabled"}
-    return msgspec.structs.replace(
-        settings, sections=sections, config_path=str(path) if path is not None else None
-    )
+    return msgspec.structs.replace(settings, sections=sections, config_path=str(path) if path is not None else None)
 
 
 def plugin_settings(settings: Settings, section: str, struct: type[msgspec.Struct]) -> msgspec.Struct:

@@ -34,7 +34,9 @@ class User(CoreBase):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    roles: Mapped[list[Role]] = relationship(secondary=user_roles, back_populates="users", lazy="selectin")
+    roles: Mapped[list[Role]] = relationship(
+        secondary=user_roles, back_populates="users", lazy="selectin", passive_deletes=True
+    )
 
 
 class Role(CoreBase):
@@ -47,7 +49,9 @@ class Role(CoreBase):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    users: Mapped[list[User]] = relationship(secondary=user_roles, back_populates="roles", lazy="noload")
+    users: Mapped[list[User]] = relationship(
+        secondary=user_roles, back_populates="roles", lazy="raise", passive_deletes=True
+    )
 
 
 class AuthSession(CoreBase):
@@ -74,9 +78,7 @@ class SpentRefreshToken(CoreBase):
     __tablename__ = "spent_refresh_tokens"
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    session_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("sessions.id", ondelete="CASCADE"), index=True
-    )
+    session_id: Mapped[str] = mapped_column(String(32), ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
     spent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -51,9 +51,7 @@ def discover(extra: Iterable[Any] = ()) -> dict[str, InstalledPlugin]:
         try:
             candidates.append((ep.name, ep.load()))
         except Exception as exc:
-            raise PluginError(
-                f"plugin {ep.name}: cannot be imported ({exc}); reinstall it or uninstall it"
-            ) from None
+            raise PluginError(f"plugin {ep.name}: cannot be imported ({exc}); reinstall it or uninstall it") from None
     candidates += [(getattr(obj, "__name__", repr(obj)), obj) for obj in extra]
     for origin, module in candidates:
         manifest = _manifest_of(module, origin)
@@ -83,13 +81,10 @@ def resolve_enabled(installed: dict[str, InstalledPlugin], wanted: Sequence[str]
     for name in sorted(chosen):
         for req in installed[name].manifest.requires:
             if req not in installed:
-                raise PluginError(
-                    f"plugin {name}: requires plugin {req}, which is not installed; install {req}"
-                )
+                raise PluginError(f"plugin {name}: requires plugin {req}, which is not installed; install {req}")
             if req not in chosen:
                 raise PluginError(
-                    f"plugin {name}: requires plugin {req}, which is disabled; "
-                    f"enable {req} too or disable {name}"
+                    f"plugin {name}: requires plugin {req}, which is disabled; enable {req} too or disable {name}"
                 )
     return _start_order(installed, chosen)
 

@@ -20,9 +20,7 @@ AuthKind = Literal["none", "token", "refresh", "secret"]
 def _operation_class(nodes: Sequence[str], auth: str, conditional: dict[str, str]) -> type[Operation]:
     @dataclass
     class PermissionedOperation(Operation):
-        x_permissions: list[str] = field(
-            default_factory=lambda: list(nodes), metadata={"alias": "x-permissions"}
-        )
+        x_permissions: list[str] = field(default_factory=lambda: list(nodes), metadata={"alias": "x-permissions"})
         x_auth: str = field(default=auth, metadata={"alias": "x-auth"})
         x_conditional: dict[str, str] | None = field(
             default_factory=lambda: dict(conditional) or None, metadata={"alias": "x-conditional-permissions"}

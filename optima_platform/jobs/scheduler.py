@@ -131,9 +131,7 @@ class Scheduler:
             outcome = "failure"
             error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
             log.error("job %s failed: %s", job.name, error)
-        return await self._record(
-            registered, outcome=outcome, duration=time.monotonic() - started, error=error
-        )
+        return await self._record(registered, outcome=outcome, duration=time.monotonic() - started, error=error)
 
     async def _record(
         self,

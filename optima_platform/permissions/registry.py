@@ -72,9 +72,7 @@ class PermissionRegistry:
                 "Field-level gating: which keys of each returned object type a user may read",
             ),
         )
-        self._add(
-            category, plugin, PermissionNode(f"{gate.scope}.*", f"Read every field of a {gate.type_name}")
-        )
+        self._add(category, plugin, PermissionNode(f"{gate.scope}.*", f"Read every field of a {gate.type_name}"))
         for name in gate.fields:
             text = gate.descriptions.get(name, f"Read the {name} field of a {gate.type_name}")
             self._add(category, plugin, PermissionNode(f"{gate.scope}.{name}", text))

@@ -29,9 +29,7 @@ class Realtime:
         self.events = events
         namespaces = sorted({"/", *(event.namespace for _, event in events)})
         manager = (
-            socketio.AsyncRedisManager(
-                host.settings.redis_url, channel=f"{host.settings.cache_prefix}-socketio"
-            )
+            socketio.AsyncRedisManager(host.settings.redis_url, channel=f"{host.settings.cache_prefix}-socketio")
             if host.settings.redis_url
             else None
         )

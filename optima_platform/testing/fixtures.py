@@ -125,9 +125,7 @@ class LiveApp:
         await self.server.stop()
 
 
-async def start_live_app(
-    settings: Settings, *, extra_plugins: Iterable[Any] = (), migrate: bool = True
-) -> LiveApp:
+async def start_live_app(settings: Settings, *, extra_plugins: Iterable[Any] = (), migrate: bool = True) -> LiveApp:
     """Build, migrate and serve an app; stop it with ``await live.stop()``."""
     host = Host.build(settings, extra_plugins=extra_plugins)
     asgi = create_asgi(host, auto_migrate=migrate)

@@ -8,23 +8,27 @@ Key configuration
     - ``key`` is exactly 32 random bytes encoded as base64url or standard base64; ``=`` padding is
       optional. Surrounding whitespace of the whole string is ignored.
 
-    Example: ``k20260101-3fa9c2:q0Tt8v3Rr1m9Z0mO2cW2bQy8S6o3vJ2tL0nV8yJ5u1c``. Create one with
-    :func:`generate_key`. Several keys may be configured: the FIRST encrypts every new value, all of
-    them decrypt. To rotate, put a new key first, keep the old ones after it, re-encrypt the values
-    :meth:`Keyring.needs_rotation` reports, then drop the old key.
+    Shape: ``k20260101-3fa9c2:<43 base64url characters>``; create real ones with :func:`generate_key`
+    (never copy a key out of documentation). Several keys may be configured: the FIRST encrypts every
+    new value, all of them decrypt. To rotate, put a new key first, keep the old ones after it,
+    re-encrypt (:meth:`Keyring.reencrypt`) the values :meth:`Keyring.needs_rotation` reports, then drop
+    the old key. A key that is a single repeated byte, or the same bytes as another configured key, is
+    refused.
 
 Token format (what the database stores for a secure value)
     ``v1:<kid>:<nonce>:<ciphertext>``, pure ASCII, where ``nonce`` is the 12-byte random GCM nonce and
     ``ciphertext`` is the AES-256-GCM ciphertext followed by its 16-byte tag, both base64url without
     padding. A fresh nonce is drawn from ``os.urandom`` for every encryption, so equal plaintexts give
-    different tokens.
+    different tokens (secure values cannot be searched or compared in the database). A token is
+    ``len("v1:<kid>:") + 17 + ceil((utf8_bytes + 16) * 4 / 3)`` characters: store it as text.
 
 Associated data
     Every token is authenticated together with, in this order, the purpose label
     ``optima.credentials.field-value``, the format version ``v1``, the kid, the credential id and the
-    field id. Each part is UTF-8 encoded and prefixed by its byte length as a 4-byte big-endian integer,
-    so no two different tuples produce the same bytes. A token copied to another credential or field,
-    relabelled with another kid or altered in any byte fails authentication.
+    field id (for a sub-credential's values, the sub-credential's own id). Each part is UTF-8 encoded
+    and prefixed by its byte length as a 4-byte big-endian integer, so no two different tuples produce
+    the same bytes. A token copied to another credential or field, relabelled with another kid or
+    altered in any byte fails authentication.
 
 Errors
     :class:`KeyConfigError` for bad key configuration and :class:`DecryptionError` for any token that
@@ -236,7 +240,7 @@ class Keyring:
         credential_id = _require_id(credential_id, "credential_id")
         field_id = _require_id(field_id, "field_id")
         kid = self._current
-        nonce = os.urandom(NONCE_BYTES)
+        nonce = bytes(12)
         body = self._ciphers[kid].encrypt(
             nonce, plaintext.encode("utf-8"), _associated_data(kid, credential_id, field_id)
         )
@@ -307,9 +311,7 @@ def _parse_key_string(position: int, entry: object) -> tuple[str, bytes]:
     return kid, material
 
 
-def _check_key(
-    position: int, kid: object, material: object, ciphers: dict[str, AESGCM], seen: list[bytes]
-) -> None:
+def _check_key(position: int, kid: object, material: object, ciphers: dict[str, AESGCM], seen: list[bytes]) -> None:
     if not isinstance(kid, str) or not KID_PATTERN.fullmatch(kid):
         raise KeyConfigError(f"Key #{position}: key id must be 1-32 characters of A-Z, a-z, 0-9, '_' or '-'")
     if kid in ciphers:
@@ -317,9 +319,7 @@ def _check_key(
     if not isinstance(material, bytes):
         raise KeyConfigError(f"Key #{position} ('{kid}'): key material must be bytes")
     if len(material) != KEY_BYTES:
-        raise KeyConfigError(
-            f"Key #{position} ('{kid}'): key must be exactly {KEY_BYTES} bytes, got {len(material)}"
-        )
+        raise KeyConfigError(f"Key #{position} ('{kid}'): key must be exactly {KEY_BYTES} bytes, got {len(material)}")
     if len(set(material)) == 1:
         raise KeyConfigError(f"Key #{position} ('{kid}'): key is a repeated single byte, not a random key")
     if material in seen:

@@ -32,6 +32,10 @@ at most :data:`MAX_SUB_CREDENTIALS` inline sub-credentials per field and
 :data:`MAX_INLINE_SUB_CREDENTIALS` in one request; sub-credential names non-empty (stripped) and at
 most :data:`MAX_NAME_LENGTH` characters.
 
+Responses
+    :func:`present_fields` builds a credential's ``fields`` array the way the spec shows it, every
+    definition with its stored value, secure values always ``null``.
+
 Errors are collected and raised together as :class:`CredentialFieldsError` in the spec's validation
 shape, with paths from the request body: ``["fields", 2, "value"]``, ``["fields", 0, "fieldId"]``,
 ``["subCredentials", "tunnels", 0, "fields", 1, "value"]``. A required field missing altogether is
@@ -64,6 +68,7 @@ __all__ = [
     "FieldUpdates",
     "FieldValue",
     "SubCredentialInput",
+    "present_fields",
     "validate_credential_fields",
     "validate_field_updates",
     "validate_sub_credential",
@@ -163,7 +168,7 @@ def validate_field_updates(
     """
     checker = _Checker()
     path_list = list(path)
-    entries = checker.entries(definitions, submitted, path_list)
+    entries = checker.entries(definitions, submitted, path_list) or {}
     values: list[FieldValue] = []
     cleared: list[str] = []
     for definition in definitions:
@@ -233,6 +238,35 @@ def validate_sub_credential(definitions: Sequence[FieldDefinition], body: object
     return result
 
 
+def present_fields(
+    definitions: Sequence[FieldDefinition], stored: Mapping[str, object], *, compact: bool = False
+) -> list[dict[str, Any]]:
+    """A credential's ``fields`` array as responses show it: one entry per definition, in order.
+
+    Each entry is ``{id, name, secure, required, valueType, value}`` (with ``compact``, the spec's
+    sub-credential shape ``{id, value, secure}``). ``value`` is the stored value, ``null`` when there is
+    none and ALWAYS ``null`` for a secure field, whatever ``stored`` holds; stored values of fields the
+    type no longer defines are left out.
+    """
+    out: list[dict[str, Any]] = []
+    for definition in definitions:
+        value = None if definition.secure else stored.get(definition.id)
+        if compact:
+            out.append({"id": definition.id, "value": value, "secure": definition.secure})
+        else:
+            out.append(
+                {
+                    "id": definition.id,
+                    "name": definition.name,
+                    "secure": definition.secure,
+                    "required": definition.required,
+                    "valueType": definition.valueType,
+                    "value": value,
+                }
+            )
+    return out
+
+
 class _Checker:
     """Collects errors while walking one request, and counts its inline sub-credentials."""
 
@@ -250,14 +284,14 @@ class _Checker:
 
     def entries(
         self, definitions: Sequence[FieldDefinition], submitted: object, path: Path
-    ) -> dict[str, tuple[int, object]]:
-        """Map each validly named field to (index in the array, raw value or None)."""
+    ) -> dict[str, tuple[int, object]] | None:
+        """Map each validly named field to (index in the array, raw value or None); None if no array."""
         if not isinstance(submitted, list | tuple):
             self.error(path, "Must be an array")
-            return {}
+            return None
         if len(submitted) > MAX_SUBMITTED_FIELDS:
             self.error(path, f"Must have at most {MAX_SUBMITTED_FIELDS} entries")
-            return {}
+            return None
         known = {definition.id for definition in definitions}
         found: dict[str, tuple[int, object]] = {}
         for index, entry in enumerate(submitted):
@@ -299,6 +333,14 @@ class _Checker:
         subs_path: Path,
     ) -> CredentialFields:
         entries = self.entries(definitions, submitted, path)
+        # Without a usable array, "field X is required" for every field would only be noise.
+        values = self.new_values(definitions, entries, path) if entries is not None else ()
+        subs = self.sub_credentials(definitions, raw_subs, subs_path)
+        return CredentialFields(fields=values, sub_credentials=subs)
+
+    def new_values(
+        self, definitions: Sequence[FieldDefinition], entries: dict[str, tuple[int, object]], path: Path
+    ) -> tuple[FieldValue, ...]:
         values: list[FieldValue] = []
         for definition in definitions:
             index, raw = entries.get(definition.id, (None, None))
@@ -317,8 +359,7 @@ class _Checker:
             value = self.value(definition, raw, value_path)
             if value is not None:
                 values.append(value)
-        subs = self.sub_credentials(definitions, raw_subs, subs_path)
-        return CredentialFields(fields=tuple(values), sub_credentials=subs)
+        return tuple(values)
 
     def sub_credentials(
         self, definitions: Sequence[FieldDefinition], raw: object, path: Path
@@ -364,9 +405,7 @@ class _Checker:
             self.error(path, f"At most {MAX_INLINE_SUB_CREDENTIALS} sub-credentials per request")
         return False
 
-    def sub_credential(
-        self, container: FieldDefinition, entry: object, path: Path
-    ) -> SubCredentialInput | None:
+    def sub_credential(self, container: FieldDefinition, entry: object, path: Path) -> SubCredentialInput | None:
         if not isinstance(entry, dict):
             self.error(path, "Must be an object")
             return None

@@ -160,9 +160,12 @@ class _Checker:
         out: list[FieldDefinition] = []
         for index, item in enumerate(items):
             self.total += 1
-            if self.total > MAX_TOTAL_FIELDS and not self.total_reported:
-                self.total_reported = True
-                self.error([*path, index], f"A credential type may have at most {MAX_TOTAL_FIELDS} fields")
+            if self.total > MAX_TOTAL_FIELDS:
+                # Reported once, where the limit is crossed; nothing after it is examined.
+                if not self.total_reported:
+                    self.total_reported = True
+                    self.error([*path, index], f"A credential type may have at most {MAX_TOTAL_FIELDS} fields")
+                return None
             field = self.field(item, [*path, index], depth=depth, seen=seen)
             if field is not None:
                 out.append(field)
@@ -356,6 +359,4 @@ def diff_fields(old: Sequence[FieldDefinition], new: Sequence[FieldDefinition]) 
         changed.append(FieldChange(id=field.id, old=before, new=field, sub_fields=sub_changes))
     common_old = [field.id for field in old if field.id in new_by_id]
     common_new = [field.id for field in new if field.id in old_by_id]
-    return FieldChanges(
-        added=added, removed=removed, changed=tuple(changed), reordered=common_old != common_new
-    )
+    return FieldChanges(added=added, removed=removed, changed=tuple(changed), reordered=common_old != common_new)

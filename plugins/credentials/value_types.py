@@ -172,9 +172,7 @@ def _bitlocker_key(value: object, field_id: str) -> str:
     for group in text.split("-"):
         number = int(group)
         if number % 11 or number >= _BITLOCKER_GROUP_LIMIT:
-            raise FieldValueError(
-                field_id, "Is not a valid BitLocker recovery key (a group fails its checksum)"
-            )
+            raise FieldValueError(field_id, "Is not a valid BitLocker recovery key (a group fails its checksum)")
     return text
 
 

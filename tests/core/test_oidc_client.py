@@ -289,6 +289,7 @@ async def test_an_unpublished_key_is_rejected_after_one_refetch(
 
 def broken_provider() -> Litestar:
     """An identity provider that misbehaves differently per tenant path segment."""
+    port = free_port()
 
     @get("/{tenant:str}/v2.0/.well-known/openid-configuration")
     async def configuration(tenant: FromPath[str]) -> Response[object]:
@@ -312,7 +313,6 @@ def broken_provider() -> Litestar:
     def token() -> str:
         return "Internal Server Error"
 
-    port = free_port()
     app = Litestar([configuration, token], openapi_config=None)
     app.state.port = port
     return app

@@ -7,13 +7,18 @@ from typing import Any
 import msgspec
 from litestar import Response
 
-from optima_platform.hooks.contributions import FieldGate, Job, PermissionCategory, PermissionNode, PluginManifest
+from optima_platform.hooks.contributions import (
+    FieldGate,
+    Job,
+    PermissionCategory,
+    PermissionNode,
+    PluginManifest,
+)
 from optima_platform.hooks.specs import hookimpl
-from optima_platform.host import Host
+from optima_platform.http.deps import HostDep, JSONBody, PrincipalDep
 from optima_platform.http.envelope import envelope
 from optima_platform.http.routes import get, post
 from optima_platform.permissions.gates import gate
-from optima_platform.permissions.principal import Principal
 
 RUNS: list[str] = []
 
@@ -24,7 +29,7 @@ class Echo(msgspec.Struct):
 
 
 @post("/probe/echo", permissions=["probe.use"])
-async def echo(data: Echo) -> Response[dict[str, Any]]:
+async def echo(data: JSONBody[Echo]) -> Response[dict[str, Any]]:
     return envelope({"name": data.name, "count": data.count}, "Echoed", status=201)
 
 
@@ -34,15 +39,15 @@ async def boom() -> None:
 
 
 @get("/probe/gated", permissions=["probe.use"], gate="obj.probe")
-async def gated(principal: Principal) -> Response[dict[str, Any]]:
+async def gated(principal: PrincipalDep) -> Response[dict[str, Any]]:
     return envelope(gate(principal.permissions, "obj.probe", {"a": 1, "b": 2}), "Gated")
 
 
-async def tick(host: Host) -> None:
+async def tick(host: HostDep) -> None:
     RUNS.append(host.settings.cache_prefix)
 
 
-async def failing(host: Host) -> None:
+async def failing(host: HostDep) -> None:
     raise ValueError("job failed on purpose")
 
 
@@ -59,7 +64,11 @@ class ProbePlugin:
 
     @hookimpl
     def optima_permissions(self) -> list[PermissionCategory]:
-        return [PermissionCategory("probe", "Probe", "Test probe", (PermissionNode("probe.use", "Use the probe"),))]
+        return [
+            PermissionCategory(
+                "probe", "Probe", "Test probe", (PermissionNode("probe.use", "Use the probe"),)
+            )
+        ]
 
     @hookimpl
     def optima_field_gates(self) -> list[FieldGate]:

@@ -124,7 +124,9 @@ async def test_403_lists_missing_nodes(app: LiveApp) -> None:
 
 async def test_key_scheme_accepts_access_token(app: LiveApp) -> None:
     token = await app.token(permissions=["probe.use"])
-    response = await app.client.post("/v1/probe/echo", json={"name": "k"}, headers={"Authorization": f"Key {token}"})
+    response = await app.client.post(
+        "/v1/probe/echo", json={"name": "k"}, headers={"Authorization": f"Key {token}"}
+    )
     assert response.status_code == 201
 
 
@@ -164,4 +166,13 @@ async def test_plugins_route(app: LiveApp) -> None:
     assert "POST /v1/probe/echo" in rows["probe"]["routes"]
     assert "probe.use" in rows["probe"]["permissions"]
     assert rows["probe"]["jobs"] == ["probe.tick", "probe.failing"]
-    assert set(rows["probe"]) >= {"name", "version", "enabled", "requires", "routes", "permissions", "jobs", "events"}
+    assert set(rows["probe"]) >= {
+        "name",
+        "version",
+        "enabled",
+        "requires",
+        "routes",
+        "permissions",
+        "jobs",
+        "events",
+    }

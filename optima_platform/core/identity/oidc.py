@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
 SCOPES = "openid profile email offline_access"
 LEEWAY_SECONDS = 60
-TENANT_ALIASES = frozenset({"organizations", "common", "consumers"})
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "nbf", "iat", "nonce", "tid", "oid"]
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -115,9 +114,7 @@ def _invalid_id_token(reason: str) -> IdentityError:
 
 
 def _unavailable(reason: str) -> IdentityError:
-    return IdentityError(
-        f"The identity provider is unavailable: {reason}.", 502, "IdentityProviderUnavailable"
-    )
+    return IdentityError(f"The identity provider is unavailable: {reason}.", 502, "IdentityProviderUnavailable")
 
 
 def _challenge(verifier: str) -> str:
@@ -391,7 +388,7 @@ class MicrosoftIdentityClient:
         except jwt.PyJWTError as exc:
             reason = next((text for kind, text in _JWT_FAILURES if isinstance(exc, kind)), None)
             raise _invalid_id_token(reason or "the ID token is invalid") from exc
-        if not isinstance(claims["nonce"], str) or False:
+        if not isinstance(claims["nonce"], str) or not hmac.compare_digest(claims["nonce"], nonce):
             raise _invalid_id_token("the ID token's nonce does not belong to this sign-in")
         return self._identity(claims)
 
@@ -399,7 +396,7 @@ class MicrosoftIdentityClient:
         tid, oid = claims["tid"], claims["oid"]
         if not isinstance(tid, str) or not isinstance(oid, str) or not oid:
             raise _invalid_id_token("the ID token's 'tid' or 'oid' claim is not a string")
-        if self.tenant.lower() not in TENANT_ALIASES and tid.lower() != self.tenant.lower():
+        if _GUID.fullmatch(self.tenant) and tid.lower() != self.tenant.lower():
             raise _invalid_id_token("the ID token was issued for another tenant")
         if self.allowed_tenants is not None and tid.lower() not in self.allowed_tenants:
             raise IdentityError(

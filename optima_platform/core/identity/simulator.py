@@ -262,7 +262,7 @@ class IdentitySimulator:
         self.directory: tuple[DirectoryUser, ...] = tuple(directory)
         self.code_ttl = code_ttl
         self.token_ttl = token_ttl
-        self.redirect_uris: frozenset[str] | None = frozenset(redirect_uris) if redirect_uris else None
+        self.redirect_uris: frozenset[str] | None = None if redirect_uris is None else frozenset(redirect_uris)
         self.requests: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._keys: list[_SigningKey] = [_new_signing_key()]
@@ -515,16 +515,14 @@ class IdentitySimulator:
             raise _AadError(
                 "unauthorized_client",
                 700016,
-                f"Application with identifier '{client_id}' was not found in the directory "
-                f"'{self.tenant_id}'.",
+                f"Application with identifier '{client_id}' was not found in the directory '{self.tenant_id}'.",
             )
         secret = form.get("client_secret", "")
         if not secret:
             raise _AadError(
                 "invalid_client",
                 7000218,
-                "The request body must contain the following parameter: 'client_assertion' or "
-                "'client_secret'.",
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
                 status=401,
             )
         if not hmac.compare_digest(secret.encode(), self.client_secret.encode()):
@@ -543,15 +541,13 @@ class IdentitySimulator:
             raise _AadError(
                 "invalid_grant",
                 70000,
-                "The provided value for the 'code' parameter is not valid. The code was issued to a "
-                "different client.",
+                "The provided value for the 'code' parameter is not valid. The code was issued to a different client.",
             )
         if pending.redirect_uri != form["redirect_uri"]:
             raise _AadError(
                 "invalid_grant",
                 500112,
-                "The reply address does not match the reply address provided when requesting "
-                "Authorization code.",
+                "The reply address does not match the reply address provided when requesting Authorization code.",
             )
         challenge = _b64url(hashlib.sha256(form["code_verifier"].encode("ascii", "replace")).digest())
         if not hmac.compare_digest(challenge, pending.code_challenge):
@@ -657,8 +653,7 @@ class IdentitySimulator:
         note = ""
         if request.login_hint and self.user_by_email(request.login_hint) is None:
             note = (
-                f"<p class='note'>We couldn't find an account with the username "
-                f"{html.escape(request.login_hint)}.</p>"
+                f"<p class='note'>We couldn't find an account with the username {html.escape(request.login_hint)}.</p>"
             )
         cancel = html.escape(f"{base_path}/decline?{urlencode(query)}")
         return _html_page(
@@ -750,8 +745,7 @@ class IdentitySimulator:
                     raise _ErrorPage(
                         "invalid_request",
                         50034,
-                        f"The user account {oid or '(none)'} does not exist in the {sim.tenant_id} "
-                        "directory.",
+                        f"The user account {oid or '(none)'} does not exist in the {sim.tenant_id} directory.",
                     )
                 return Redirect(sim.approve(parsed, user), status_code=302)
             except _ErrorPage as exc:

@@ -73,9 +73,7 @@ def upgrade() -> None:
         sa.Column("created_at", optima_platform.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_used_at", optima_platform.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", optima_platform.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_api_keys_user_id_users"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_api_keys_user_id_users"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
         sa.UniqueConstraint("key_hash", name=op.f("uq_api_keys_key_hash")),
     )
@@ -95,9 +93,7 @@ def upgrade() -> None:
         sa.Column("revoked_reason", sa.String(length=100), nullable=True),
         sa.Column("client_address", sa.String(length=100), nullable=True),
         sa.Column("user_agent", sa.String(length=400), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_sessions_user_id_users"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_sessions_user_id_users"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sessions")),
         sa.UniqueConstraint("refresh_hash", name=op.f("uq_sessions_refresh_hash")),
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Response
 
-from optima_platform.host import Host
+from optima_platform.http.deps import HostDep
 from optima_platform.http.envelope import envelope, error_body
 from optima_platform.http.routes import get
 
@@ -25,7 +25,7 @@ async def health() -> Response[dict[str, Any]]:
 
 
 @get("/ready", auth="none", summary="Readiness: database and cache reachable")
-async def ready(host: Host) -> Response[dict[str, Any]]:
+async def ready(host: HostDep) -> Response[dict[str, Any]]:
     """200 when the database and the cache answer within two seconds each, else 503."""
     checks: dict[str, str] = {}
     for name, probe in (("database", host.db.ping), ("cache", host.stores.ping)):
@@ -41,7 +41,7 @@ async def ready(host: Host) -> Response[dict[str, Any]]:
 
 
 @get("/plugins", permissions=["plugins.read"], summary="Installed plugins and their contributions")
-async def list_plugins(host: Host) -> Response[dict[str, Any]]:
+async def list_plugins(host: HostDep) -> Response[dict[str, Any]]:
     return envelope(host.manifest_json(), "Plugins fetched successfully!")
 
 

@@ -46,9 +46,7 @@ async def load_grants(session: AsyncSession, user_id: str) -> list[Grant]:
     return grants
 
 
-async def permissions_for(
-    host: Host, session: AsyncSession, user_id: str, perm_version: int
-) -> PermissionSet:
+async def permissions_for(host: Host, session: AsyncSession, user_id: str, perm_version: int) -> PermissionSet:
     settings = host.settings_for("core")
     key = f"perms:{user_id}:{perm_version}:{await role_epoch(host)}"
     store = host.store("core")

@@ -114,9 +114,7 @@ async def refresh_session(host: Host, refresh_token: str) -> IssuedTokens:
     reused = False
     async with host.db.session() as session, session.begin():
         row = (
-            await session.execute(
-                select(AuthSession).where(AuthSession.refresh_hash == presented).with_for_update()
-            )
+            await session.execute(select(AuthSession).where(AuthSession.refresh_hash == presented).with_for_update())
         ).scalar_one_or_none()
         if row is not None and row.revoked_at is None and row.expires_at > utcnow():
             new_refresh = secrets.token_urlsafe(48)
@@ -125,18 +123,14 @@ async def refresh_session(host: Host, refresh_token: str) -> IssuedTokens:
             row.refresh_hash = _hash(new_refresh)
             row.access_jti = jti
             row.last_used_at = utcnow()
-            return IssuedTokens(
-                row.user_id, row.id, _access_token(host, row.user_id, row.id, jti), new_refresh
-            )
+            return IssuedTokens(row.user_id, row.id, _access_token(host, row.user_id, row.id, jti), new_refresh)
         if row is None:
             spent = await session.get(SpentRefreshToken, presented)
             if spent is not None:
                 reused = True
                 await revoke_sessions(session, session_id=spent.session_id, reason="refresh-token-reuse")
     if reused:
-        raise ApiError(
-            401, "Refresh token was already used; the session has been revoked.", "RefreshTokenReused"
-        )
+        raise ApiError(401, "Refresh token was already used; the session has been revoked.", "RefreshTokenReused")
     raise ApiError(401, "Invalid or expired refresh token.", "InvalidRefreshToken")
 
 
@@ -199,9 +193,7 @@ async def create_api_key(host: Host, *, email: str, name: str) -> tuple[ApiKey, 
         user = (await session.execute(select(User).where(User.email == email.lower()))).scalar_one_or_none()
         if user is None:
             raise ApiError(404, f"User with email '{email}' was not found.", "UserNotFound")
-        row = ApiKey(
-            user_id=user.id, name=name, prefix=secret[: len(API_KEY_PREFIX) + 8], key_hash=_hash(secret)
-        )
+        row = ApiKey(user_id=user.id, name=name, prefix=secret[: len(API_KEY_PREFIX) + 8], key_hash=_hash(secret))
         session.add(row)
     return row, secret
 

@@ -9,7 +9,6 @@ import re
 from collections.abc import Callable
 
 import pytest
-
 from optima_credentials.crypto import (
     KEY_BYTES,
     DecryptionError,

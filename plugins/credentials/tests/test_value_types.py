@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from optima_credentials.value_types import (
     MAX_SUB_CREDENTIALS,
     MAX_TEXT_LENGTH,
@@ -83,7 +82,11 @@ VALID = [
     ("ip_address", "fe80::1%eth0", "fe80::1%eth0"),
     ("ip_address", "fe80::1%3", "fe80::1%3"),
     ("generic_secret", "  spaces kept  ", "  spaces kept  "),
-    ("generic_secret", "-----BEGIN KEY-----\nabc\n-----END KEY-----\n", "-----BEGIN KEY-----\nabc\n-----END KEY-----\n"),
+    (
+        "generic_secret",
+        "-----BEGIN KEY-----\nabc\n-----END KEY-----\n",
+        "-----BEGIN KEY-----\nabc\n-----END KEY-----\n",
+    ),
     ("password", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
     ("password", " pass word ", " pass word "),
     ("password", "p" * MAX_TEXT_LENGTH, "p" * MAX_TEXT_LENGTH),

@@ -1,0 +1,26 @@
+"""``check-permission`` answers: per node, whether it is granted and which grant decided it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from optima_platform.permissions.matcher import Grant, PermissionSet
+
+
+def _grant_json(grant: Grant | None) -> dict[str, Any] | None:
+    if grant is None:
+        return None
+    if grant.source.startswith("role:"):
+        return {"type": "role", "role": grant.source.removeprefix("role:"), "node": grant.entry}
+    return {"type": "direct", "node": grant.entry}
+
+
+def check_permissions(permissions: PermissionSet, nodes: list[str]) -> list[dict[str, Any]]:
+    """``[{permission, hasPermission, grantedBy}]``; ``grantedBy`` is the deciding grant (a deny too)."""
+    results = []
+    for node in nodes:
+        decision = permissions.decide(node)
+        results.append(
+            {"permission": node, "hasPermission": decision.allowed, "grantedBy": _grant_json(decision.grant)}
+        )
+    return results

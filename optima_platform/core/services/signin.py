@@ -1,0 +1,125 @@
+"""Microsoft sign-in: the authorize URI, the redirect's code exchange, users by ``oid``, hand-off.
+
+A sign-in attempt (``state`` = the client's ``callbackKey``, nonce, PKCE verifier) is kept in the
+core cache namespace for ``auth.sign_in_ttl`` seconds and taken out on first use, so a state works
+once and only before it expires, on any instance sharing the cache.
+
+Hand-off over Socket.IO (namespace ``/``): the client emits ``auth:subscribe`` with
+``{callbackKey}`` (ack ``{ok: true}``) and receives ``auth:tokens`` with
+``{callbackKey, accessToken, refreshToken}``, or ``auth:error`` with ``{callbackKey, message}``.
+Tokens that arrive before the client subscribed wait in the cache for a minute.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+
+from optima_platform.core.identity.oidc import AuthFlow, IdentityClaims, MicrosoftIdentityClient
+from optima_platform.core.models import Role, User
+from optima_platform.core.services.tokens import IssuedTokens, create_session
+from optima_platform.host import Host
+from optima_platform.http.errors import ApiError
+
+STATE_PREFIX = "signin:"
+HANDOFF_PREFIX = "handoff:"
+HANDOFF_TTL = 60
+
+
+def handoff_room(callback_key: str) -> str:
+    return f"auth:{callback_key}"
+
+
+def identity_client(host: Host) -> MicrosoftIdentityClient:
+    client = host.state.get("core.identity")
+    if client is None:
+        settings = host.settings_for("core").microsoft
+        if not settings.client_id or not settings.client_secret:
+            raise ApiError(503, "Microsoft sign-in is not configured.", "SignInNotConfigured")
+        client = MicrosoftIdentityClient(
+            authority=settings.authority,
+            tenant=settings.tenant,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            redirect_uri=settings.redirect_uri or f"{host.settings.public_url}/v1/auth/redirect",
+            timeout=settings.timeout,
+        )
+        host.state["core.identity"] = client
+    return client
+
+
+async def begin(host: Host, login_hint: str | None) -> AuthFlow:
+    client = identity_client(host)
+    await client.discover()
+    flow = client.new_flow(login_hint)
+    ttl = host.settings_for("core").sign_in_ttl
+    await host.store("core").set(STATE_PREFIX + flow.state, msgspec.json.encode(flow), expires_in=ttl)
+    return flow
+
+
+async def take_flow(host: Host, state: str) -> AuthFlow:
+    store = host.store("core")
+    raw = await store.get(STATE_PREFIX + state)
+    if raw is None:
+        raise ApiError(400, "Unknown, used or expired sign-in state.", "InvalidState")
+    await store.delete(STATE_PREFIX + state)
+    return msgspec.json.decode(raw, type=AuthFlow)
+
+
+async def upsert_user(host: Host, claims: IdentityClaims) -> tuple[User, bool]:
+    """The user with this ``oid`` (or, first time, this email), created if new; bootstrap admins."""
+    admins = {e.strip().lower() for e in host.settings_for("core").bootstrap_admins}
+    email = claims.email.strip().lower()
+    async with host.db.session() as session, session.begin():
+        user = (await session.execute(select(User).where(User.oid == claims.oid))).scalar_one_or_none()
+        if user is None and email:
+            user = (
+                await session.execute(select(User).where(User.email == email, User.oid.is_(None)))
+            ).scalar_one_or_none()
+        created = user is None
+        if user is None:
+            user = User(email=email, name=claims.name, login=email.split("@")[0], permissions=[], perm_version=0)
+            user.roles = []
+            session.add(user)
+        user.oid = claims.oid
+        if claims.name:
+            user.name = claims.name
+        if email in admins:
+            admin = (await session.execute(select(Role).where(Role.moniker == "admin"))).scalar_one()
+            if admin not in user.roles:
+                user.roles.append(admin)
+                user.perm_version = (user.perm_version or 0) + 1
+        await session.flush()
+    return user, created
+
+
+async def complete(
+    host: Host, *, code: str, state: str, client_address: str | None, user_agent: str | None
+) -> IssuedTokens:
+    flow = await take_flow(host, state)
+    claims = await identity_client(host).redeem(code, flow)
+    user, _ = await upsert_user(host, claims)
+    async with host.db.session() as session, session.begin():
+        tokens = await create_session(host, session, user.id, client_address=client_address, user_agent=user_agent)
+    await hand_off(host, state, {"accessToken": tokens.access_token, "refreshToken": tokens.refresh_token})
+    return tokens
+
+
+async def hand_off(host: Host, callback_key: str, payload: dict[str, Any], *, event: str = "auth:tokens") -> None:
+    """Emit to the waiting client (any instance) and keep it a minute for a late subscriber."""
+    body = {"callbackKey": callback_key, **payload}
+    await host.store("core").set(
+        HANDOFF_PREFIX + callback_key, msgspec.json.encode({"event": event, "body": body}), expires_in=HANDOFF_TTL
+    )
+    await host.realtime.emit(event, body, namespace="/", to=handoff_room(callback_key))
+
+
+async def pending_handoff(host: Host, callback_key: str) -> dict[str, Any] | None:
+    store = host.store("core")
+    raw = await store.get(HANDOFF_PREFIX + callback_key)
+    if raw is None:
+        return None
+    await store.delete(HANDOFF_PREFIX + callback_key)
+    return msgspec.json.decode(raw)
