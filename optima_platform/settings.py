@@ -9,6 +9,7 @@ section is validated by the plugin's own struct; errors name the offending key.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from pathlib import Path
@@ -81,11 +82,18 @@ HOST_KEYS = {"database_url", "redis_url", "secret_key", "cache_prefix", "server"
 
 
 def _path_of(exc: msgspec.ValidationError, prefix: str) -> str:
+    """``prefix.key: message`` from a msgspec error (unknown fields name their key too)."""
     text = str(exc)
-    if "- at `$." in text:
-        message, _, at = text.partition(" - at `$.")
-        return f"{prefix}.{at.rstrip('`')}: {message}" if prefix else f"{at.rstrip('`')}: {message}"
-    return f"{prefix}: {text}" if prefix else text
+    message, _, at = text.partition(" - at `$")
+    parts = [prefix] if prefix else []
+    if at:
+        parts.append(at.rstrip("`").lstrip("."))
+    unknown = re.search(r"unknown field `([^`]+)`", message)
+    if unknown:
+        parts.append(unknown.group(1))
+        message = "unknown setting"
+    path = ".".join(p for p in parts if p)
+    return f"{path}: {message}" if path else message
 
 
 def find_config(explicit: str | None = None) -> Path | None:

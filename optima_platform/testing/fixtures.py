@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from optima_platform.app import create_asgi
 from optima_platform.db import migrations
 from optima_platform.host import Host
-from optima_platform.servers import TaskServer
+from optima_platform.servers import TaskServer, free_port
 from optima_platform.settings import Settings, load_settings
 
 
@@ -69,8 +69,19 @@ async def databases(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[D
     await factory.drop_all()
 
 
-def make_settings(database_url: str, *, plugins: Iterable[str] | None = None, **sections: Any) -> Settings:
-    """Settings for a test app: its own database and cache namespace, jobs off unless asked."""
+def make_settings(
+    database_url: str,
+    *,
+    plugins: Iterable[str] | None = None,
+    plugin_sections: dict[str, dict[str, Any]] | None = None,
+    **sections: Any,
+) -> Settings:
+    """Settings for a test app: its own database and cache namespace, jobs off unless asked.
+
+    ``plugins`` lists the enabled plugins (default: ``OPTIMA_TEST_PLUGINS``, else all installed);
+    ``plugin_sections`` gives ``[plugins.<name>]`` tables; other keywords are top-level tables
+    (``auth={...}``, ``jobs={...}``).
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPTIMA_")}
     base = load_settings(None, env=env)
     enabled = list(plugins) if plugins is not None else _env_plugins()
@@ -83,7 +94,7 @@ def make_settings(database_url: str, *, plugins: Iterable[str] | None = None, **
         cache_prefix=f"optima-test-{secrets.token_hex(4)}",
         plugins=msgspec.structs.replace(base.plugins, enabled=enabled),
         jobs=msgspec.convert(jobs, type(base.jobs)),
-        sections=sections,
+        sections={**sections, "plugins": dict(plugin_sections or {})},
     )
 
 
@@ -127,9 +138,11 @@ class LiveApp:
 
 async def start_live_app(settings: Settings, *, extra_plugins: Iterable[Any] = (), migrate: bool = True) -> LiveApp:
     """Build, migrate and serve an app; stop it with ``await live.stop()``."""
+    port = free_port()
+    settings = msgspec.structs.replace(settings, server=msgspec.structs.replace(settings.server, port=port))
     host = Host.build(settings, extra_plugins=extra_plugins)
     asgi = create_asgi(host, auto_migrate=migrate)
-    server = await TaskServer(asgi).start()
+    server = await TaskServer(asgi, port=port).start()
     client = httpx.AsyncClient(base_url=server.url, timeout=30)
     return LiveApp(host=host, server=server, client=client)
 

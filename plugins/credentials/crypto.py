@@ -240,7 +240,7 @@ class Keyring:
         credential_id = _require_id(credential_id, "credential_id")
         field_id = _require_id(field_id, "field_id")
         kid = self._current
-        nonce = bytes(12)
+        nonce = os.urandom(NONCE_BYTES)
         body = self._ciphers[kid].encrypt(
             nonce, plaintext.encode("utf-8"), _associated_data(kid, credential_id, field_id)
         )

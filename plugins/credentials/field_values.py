@@ -56,6 +56,7 @@ from .value_types import (
     ErrorDetail,
     FieldValueError,
     ValidationFailed,
+    is_utf8_encodable,
     validate_value,
 )
 
@@ -436,7 +437,7 @@ class _Checker:
             self.error(name_path, "Must not be empty")
         elif len(name) > MAX_NAME_LENGTH:
             self.error(name_path, f"Must be at most {MAX_NAME_LENGTH} characters")
-        elif "\x00" in name or not _is_utf8_encodable(name):
+        elif "\x00" in name or not is_utf8_encodable(name):
             self.error(name_path, "Must be valid text without NUL characters")
         else:
             return name
@@ -445,11 +446,3 @@ class _Checker:
 
 def _has_entries(value: object) -> bool:
     return isinstance(value, list | tuple) and len(value) > 0
-
-
-def _is_utf8_encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

@@ -57,6 +57,7 @@ __all__ = [
     "ValueType",
     "get_value_type",
     "is_empty_value",
+    "is_utf8_encodable",
     "validate_value",
     "value_type_names",
 ]
@@ -121,6 +122,15 @@ class ValueType:
     container: bool = False
 
 
+def is_utf8_encodable(text: str) -> bool:
+    """False for text with unpaired surrogates, which neither UTF-8 nor the database can store."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _text(value: object, field_id: str, *, strip: bool) -> str:
     if not isinstance(value, str):
         raise FieldValueError(field_id, "Must be a string")
@@ -130,13 +140,7 @@ def _text(value: object, field_id: str, *, strip: bool) -> str:
         raise FieldValueError(field_id, f"Must be at most {MAX_TEXT_LENGTH} characters")
     if "\x00" in value:
         raise FieldValueError(field_id, "Must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        encodable = False
-    else:
-        encodable = True
-    if not encodable:
+    if not is_utf8_encodable(value):
         raise FieldValueError(field_id, "Must be valid Unicode text")
     return value.strip() if strip else value
 

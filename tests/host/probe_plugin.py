@@ -64,11 +64,7 @@ class ProbePlugin:
 
     @hookimpl
     def optima_permissions(self) -> list[PermissionCategory]:
-        return [
-            PermissionCategory(
-                "probe", "Probe", "Test probe", (PermissionNode("probe.use", "Use the probe"),)
-            )
-        ]
+        return [PermissionCategory("probe", "Probe", "Test probe", (PermissionNode("probe.use", "Use the probe"),))]
 
     @hookimpl
     def optima_field_gates(self) -> list[FieldGate]:
@@ -99,6 +95,4 @@ class StrictSettings(msgspec.Struct, forbid_unknown_fields=True):
 class Configured:
     @hookimpl
     def optima_plugin(self) -> PluginManifest:
-        return PluginManifest(
-            name="configured", version="1.0", settings=StrictSettings, required_settings=("site",)
-        )
+        return PluginManifest(name="configured", version="1.0", settings=StrictSettings, required_settings=("site",))

@@ -124,9 +124,7 @@ async def test_403_lists_missing_nodes(app: LiveApp) -> None:
 
 async def test_key_scheme_accepts_access_token(app: LiveApp) -> None:
     token = await app.token(permissions=["probe.use"])
-    response = await app.client.post(
-        "/v1/probe/echo", json={"name": "k"}, headers={"Authorization": f"Key {token}"}
-    )
+    response = await app.client.post("/v1/probe/echo", json={"name": "k"}, headers={"Authorization": f"Key {token}"})
     assert response.status_code == 201
 
 

@@ -6,7 +6,7 @@ import html
 from typing import Annotated, Any
 
 from litestar import Request, Response
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, QueryParameter
 
 from optima_platform.core.services import ratelimit, signin
 from optima_platform.core.services.tokens import refresh_session
@@ -32,7 +32,7 @@ def _wants_json(request: Request[Any, Any, Any]) -> bool:
 async def auth_uri(
     host: HostDep,
     request: Request[Any, Any, Any],
-    login_hint: Annotated[str | None, Parameter(query="loginHint", max_length=320)] = None,
+    login_hint: Annotated[str | None, QueryParameter(name="loginHint", max_length=320)] = None,
 ) -> Response[dict[str, Any]]:
     """The Microsoft authorize URL and the ``callbackKey`` (the OAuth ``state``) to wait on."""
     await ratelimit.hit(host, "sign-in", _address(request), host.settings_for("core").rate_limit.sign_in_per_minute)
@@ -44,10 +44,10 @@ async def auth_uri(
 async def auth_redirect(
     host: HostDep,
     request: Request[Any, Any, Any],
-    code: Annotated[str | None, Parameter(max_length=4096)] = None,
-    state_: Annotated[str | None, Parameter(query="state", max_length=512)] = None,
-    error: Annotated[str | None, Parameter(max_length=200)] = None,
-    error_description: Annotated[str | None, Parameter(max_length=2000)] = None,
+    code: Annotated[str | None, QueryParameter(max_length=4096)] = None,
+    state_: Annotated[str | None, QueryParameter(name="state", max_length=512)] = None,
+    error: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    error_description: Annotated[str | None, QueryParameter(max_length=2000)] = None,
 ) -> Response[Any]:
     """Exchange the code, open a session, hand the tokens to the waiting socket, close the window."""
     state = state_
@@ -85,7 +85,7 @@ async def auth_redirect(
 async def auth_refresh(
     host: HostDep,
     request: Request[Any, Any, Any],
-    refresh_token: Annotated[str | None, Parameter(header="x-refresh-token", max_length=512)] = None,
+    refresh_token: Annotated[str | None, HeaderParameter(name="x-refresh-token", max_length=512)] = None,
 ) -> Response[dict[str, Any]]:
     """Rotate the refresh token; a spent one revokes the session."""
     await ratelimit.hit(host, "refresh", _address(request), host.settings_for("core").rate_limit.refresh_per_minute)

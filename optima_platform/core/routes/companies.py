@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Response
-from litestar.params import Parameter
+from litestar.params import FromPath, QueryParameter
 
 from optima_platform.core.services import companies as svc
 from optima_platform.core.services.serialize import company_json
@@ -22,9 +22,9 @@ MAX_RPP = 200
 async def list_companies(
     host: HostDep,
     principal: PrincipalDep,
-    page: Annotated[int, Parameter(ge=1, le=1_000_000)] = 1,
-    rpp: Annotated[int, Parameter(ge=1, le=MAX_RPP)] = 30,
-    search: Annotated[str | None, Parameter(max_length=200)] = None,
+    page: Annotated[int, QueryParameter(ge=1, le=1_000_000)] = 1,
+    rpp: Annotated[int, QueryParameter(ge=1, le=MAX_RPP)] = 30,
+    search: Annotated[str | None, QueryParameter(max_length=200)] = None,
 ) -> Response[dict[str, Any]]:
     gate = FieldGateFilter(principal.permissions, "obj.company")
     fields = [f for f in svc.SEARCHABLE if gate.may_read(f)]
@@ -48,10 +48,10 @@ async def list_companies(
 async def get_company(
     host: HostDep,
     principal: PrincipalDep,
-    identifier: str,
-    include_address: Annotated[bool, Parameter(query="includeAddress")] = False,
-    include_primary_contact: Annotated[bool, Parameter(query="includePrimaryContact")] = False,
-    include_all_contacts: Annotated[bool, Parameter(query="includeAllContacts")] = False,
+    identifier: FromPath[str],
+    include_address: Annotated[bool, QueryParameter(name="includeAddress")] = False,
+    include_primary_contact: Annotated[bool, QueryParameter(name="includePrimaryContact")] = False,
+    include_all_contacts: Annotated[bool, QueryParameter(name="includeAllContacts")] = False,
 ) -> Response[dict[str, Any]]:
     if include_address:
         require(principal, "company.fetch.address")

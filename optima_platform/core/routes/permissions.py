@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Response
+from litestar.params import FromPath
 
 from optima_platform.http.deps import HostDep
 from optima_platform.http.envelope import envelope
@@ -25,7 +26,7 @@ async def nodes(host: HostDep) -> Response[dict[str, Any]]:
 
 
 @get("/permissions/{category:str}", permissions=["role.read"])
-async def category(host: HostDep, category: str) -> Response[dict[str, Any]]:
+async def category(host: HostDep, category: FromPath[str]) -> Response[dict[str, Any]]:
     found = host.permissions.categories.get(category)
     if found is None:
         raise ApiError(404, f'Permission category "{category}" not found', "NotFound")

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Response
+from litestar.params import FromPath
 
 from optima_platform.core.models import Role
 from optima_platform.core.services import roles as svc
@@ -61,14 +62,14 @@ async def list_roles(host: HostDep, principal: PrincipalDep) -> Response[dict[st
 
 
 @get("/role/{identifier:str}", permissions=["role.read"], gate="obj.role")
-async def get_role(host: HostDep, principal: PrincipalDep, identifier: str) -> Response[dict[str, Any]]:
+async def get_role(host: HostDep, principal: PrincipalDep, identifier: FromPath[str]) -> Response[dict[str, Any]]:
     async with host.db.session() as session:
         role = await svc.get_role(session, identifier)
         return envelope(gate(principal.permissions, "obj.role", role_json(role)), "Role Fetched Successfully!")
 
 
 @patch("/role/{identifier:str}", permissions=["role.modify"])
-async def update_role(host: HostDep, identifier: str, data: JSONBody[RoleUpdate]) -> Response[dict[str, Any]]:
+async def update_role(host: HostDep, identifier: FromPath[str], data: JSONBody[RoleUpdate]) -> Response[dict[str, Any]]:
     async with host.db.session() as session, session.begin():
         role = await svc.get_role(session, identifier)
         if data.moniker is not msgspec.UNSET and data.moniker != role.moniker:
@@ -90,7 +91,7 @@ async def update_role(host: HostDep, identifier: str, data: JSONBody[RoleUpdate]
 
 
 @delete("/role/{identifier:str}", permissions=["role.delete"], status_code=200)
-async def delete_role(host: HostDep, identifier: str) -> Response[dict[str, Any]]:
+async def delete_role(host: HostDep, identifier: FromPath[str]) -> Response[dict[str, Any]]:
     async with host.db.session() as session, session.begin():
         role = await svc.get_role(session, identifier)
         if role.moniker in svc.PROTECTED:
@@ -101,7 +102,9 @@ async def delete_role(host: HostDep, identifier: str) -> Response[dict[str, Any]
     return envelope(body, "Role Deleted Successfully!")
 
 
-async def _change_permissions(host: HostDep, identifier: str, nodes: list[str], *, add: bool) -> dict[str, Any]:
+async def _change_permissions(
+    host: HostDep, identifier: FromPath[str], nodes: list[str], *, add: bool
+) -> dict[str, Any]:
     if add:
         svc.check_entries(host, nodes, "permissions")
     async with host.db.session() as session, session.begin():
@@ -120,21 +123,23 @@ async def _change_permissions(host: HostDep, identifier: str, nodes: list[str], 
 
 
 @post("/role/{identifier:str}/permissions", permissions=["role.modify"], status_code=200)
-async def add_permissions(host: HostDep, identifier: str, data: JSONBody[RolePermissions]) -> Response[dict[str, Any]]:
+async def add_permissions(
+    host: HostDep, identifier: FromPath[str], data: JSONBody[RolePermissions]
+) -> Response[dict[str, Any]]:
     body = await _change_permissions(host, identifier, data.permissions, add=True)
     return envelope(body, "Permissions Added Successfully!")
 
 
 @delete("/role/{identifier:str}/permissions", permissions=["role.modify"], status_code=200)
 async def remove_permissions(
-    host: HostDep, identifier: str, data: JSONBody[RolePermissions]
+    host: HostDep, identifier: FromPath[str], data: JSONBody[RolePermissions]
 ) -> Response[dict[str, Any]]:
     body = await _change_permissions(host, identifier, data.permissions, add=False)
     return envelope(body, "Permissions Removed Successfully!")
 
 
 @get("/role/{identifier:str}/users", permissions=["role.read", "user.read"], gate="obj.user")
-async def role_users(host: HostDep, principal: PrincipalDep, identifier: str) -> Response[dict[str, Any]]:
+async def role_users(host: HostDep, principal: PrincipalDep, identifier: FromPath[str]) -> Response[dict[str, Any]]:
     async with host.db.session() as session:
         role = await svc.get_role(session, identifier)
         rows = [user_json(u, role_ids=True) for u in await users_with_role(session, role)]

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Response
+from litestar.params import FromPath
 
 from optima_platform.core.services import users as svc
 from optima_platform.core.services.checks import check_permissions
@@ -73,7 +74,7 @@ async def list_users(host: HostDep, principal: PrincipalDep) -> Response[dict[st
 
 
 @get("/user/users/{identifier:str}", permissions=["user.read.other"], gate="obj.user")
-async def get_user(host: HostDep, principal: PrincipalDep, identifier: str) -> Response[dict[str, Any]]:
+async def get_user(host: HostDep, principal: PrincipalDep, identifier: FromPath[str]) -> Response[dict[str, Any]]:
     async with host.db.session() as session:
         user = await svc.get_user(session, identifier)
         return envelope(gate(principal.permissions, "obj.user", user_json(user)), "User Fetched Successfully!")
@@ -85,7 +86,7 @@ async def get_user(host: HostDep, principal: PrincipalDep, identifier: str) -> R
     conditional={"body.roles": "user.roles.other", "body.permissions": "user.permissions.other"},
 )
 async def patch_user(
-    host: HostDep, principal: PrincipalDep, identifier: str, data: JSONBody[UserUpdate]
+    host: HostDep, principal: PrincipalDep, identifier: FromPath[str], data: JSONBody[UserUpdate]
 ) -> Response[dict[str, Any]]:
     if data.roles is not msgspec.UNSET:
         require(principal, "user.roles.other", message="You do not have permission to modify roles on another user.")
@@ -111,7 +112,7 @@ async def patch_user(
 
 
 @delete("/user/users/{identifier:str}", permissions=["user.delete.other"], status_code=200)
-async def delete_user(host: HostDep, identifier: str) -> Response[dict[str, Any]]:
+async def delete_user(host: HostDep, identifier: FromPath[str]) -> Response[dict[str, Any]]:
     async with host.db.session() as session, session.begin():
         user = await svc.get_user(session, identifier)
         body = user_json(user)
@@ -120,7 +121,7 @@ async def delete_user(host: HostDep, identifier: str) -> Response[dict[str, Any]
 
 
 @get("/user/users/{identifier:str}/roles", permissions=["user.read.other", "role.read"], gate="obj.role")
-async def get_user_roles(host: HostDep, principal: PrincipalDep, identifier: str) -> Response[dict[str, Any]]:
+async def get_user_roles(host: HostDep, principal: PrincipalDep, identifier: FromPath[str]) -> Response[dict[str, Any]]:
     async with host.db.session() as session:
         user = await svc.get_user(session, identifier)
         rows = [role_json(r) for r in sorted(user.roles, key=lambda r: r.moniker)]
@@ -128,7 +129,9 @@ async def get_user_roles(host: HostDep, principal: PrincipalDep, identifier: str
 
 
 @post("/user/users/{identifier:str}/check-permission", permissions=["user.read.other"])
-async def check_user(host: HostDep, identifier: str, data: JSONBody[PermissionQuery]) -> Response[dict[str, Any]]:
+async def check_user(
+    host: HostDep, identifier: FromPath[str], data: JSONBody[PermissionQuery]
+) -> Response[dict[str, Any]]:
     async with host.db.session() as session:
         user = await svc.get_user(session, identifier)
         perms = await permissions_for(host, session, user.id, user.perm_version)

@@ -90,6 +90,9 @@ MAX_PAGE_SIZE = 1000
 LONG_CONDITIONS = 2000
 """Conditions longer than this (characters, all kinds together) go in a ``POST …/search`` body."""
 
+LAST_UPDATED = "_info/lastUpdated"
+"""The condition field for incremental reads; ConnectWise also accepts ``lastUpdated`` on most endpoints."""
+
 _PATH = re.compile(r"[A-Za-z0-9_\-./]+")
 _ORDER_BY = re.compile(r"[A-Za-z_][A-Za-z0-9_/]*(?:\s+(?:asc|desc))?", re.IGNORECASE)
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
@@ -782,8 +785,8 @@ class ConnectWiseClient:
         updated_since: datetime | None = None,
         page_size: int = MAX_PAGE_SIZE,
     ) -> AsyncIterator[Company]:
-        """Every company matching ``conditions``; ``updated_since`` adds ``lastUpdated > [since]``."""
-        since = C.field("lastUpdated") > updated_since if updated_since is not None else None
+        """Every company matching ``conditions``; ``updated_since`` adds ``_info/lastUpdated > [since]``."""
+        since = C.field(LAST_UPDATED) > updated_since if updated_since is not None else None
         return self.iterate(
             "company/companies", Company, conditions=C.all(conditions, since), page_size=page_size
         )
@@ -820,8 +823,8 @@ class ConnectWiseClient:
         updated_since: datetime | None = None,
         page_size: int = MAX_PAGE_SIZE,
     ) -> AsyncIterator[Opportunity]:
-        """Every opportunity matching ``conditions``; ``updated_since`` adds ``lastUpdated > [since]``."""
-        since = C.field("lastUpdated") > updated_since if updated_since is not None else None
+        """Every opportunity matching ``conditions``; ``updated_since`` adds ``_info/lastUpdated > [since]``."""
+        since = C.field(LAST_UPDATED) > updated_since if updated_since is not None else None
         return self.iterate(
             "sales/opportunities", Opportunity, conditions=C.all(conditions, since), page_size=page_size
         )
@@ -878,8 +881,8 @@ class ConnectWiseClient:
         updated_since: datetime | None = None,
         page_size: int = MAX_PAGE_SIZE,
     ) -> AsyncIterator[CatalogItem]:
-        """Every catalog item matching ``conditions``; ``updated_since`` adds ``lastUpdated > [since]``."""
-        since = C.field("lastUpdated") > updated_since if updated_since is not None else None
+        """Every catalog item matching ``conditions``; ``updated_since`` adds ``_info/lastUpdated > [since]``."""
+        since = C.field(LAST_UPDATED) > updated_since if updated_since is not None else None
         return self.iterate(
             "procurement/catalog", CatalogItem, conditions=C.all(conditions, since), page_size=page_size
         )

@@ -219,7 +219,11 @@ class CatalogItem(CWModel):
     price: float | None = None
     cost: float | None = None
     taxable_flag: bool | None = None
+    drop_ship_flag: bool | None = None
+    special_order_flag: bool | None = None
     serialized_flag: bool | None = None
+    recurring_flag: bool | None = None
+    min_stock_level: float | None = None
     unit_of_measure: Reference | None = None
     notes: str | None = None
     custom_fields: list[CustomField] | None = None
@@ -359,24 +363,39 @@ class ForecastItem(CWModel):
     info: Info | None = msgspec.field(default=None, name="_info")
 
 
+class ForecastRevenue(CWModel):
+    """One revenue total of a forecast (product, service, agreement, ...)."""
+
+    id: int | None = None
+    revenue: float | None = None
+    cost: float | None = None
+    margin: float | None = None
+    percentage: float | None = None
+    include_in_forecast: bool | None = None
+
+
+# Some ConnectWise versions send a revenue total as a bare number, others as an object.
+Revenue = ForecastRevenue | float | None
+
+
 class Forecast(CWModel):
     """``/sales/opportunities/{id}/forecast``: the forecast lines plus ConnectWise's totals."""
 
     id: int | None = None
     forecast_items: list[ForecastItem] | None = None
-    product_revenue: dict[str, Any] | None = None
-    service_revenue: dict[str, Any] | None = None
-    agreement_revenue: dict[str, Any] | None = None
-    timeand_material_revenue: dict[str, Any] | None = None
-    expensed_revenue: dict[str, Any] | None = None
-    forecast_revenue_totals: dict[str, Any] | None = None
-    inclusive_revenue_totals: dict[str, Any] | None = None
+    product_revenue: Revenue = None
+    service_revenue: Revenue = None
+    agreement_revenue: Revenue = None
+    time_revenue: Revenue = None
+    expense_revenue: Revenue = None
+    forecast_revenue_totals: Revenue = None
+    inclusive_revenue_totals: Revenue = None
     recurring_total: float | None = None
-    won_revenue: dict[str, Any] | None = None
-    lost_revenue: dict[str, Any] | None = None
-    open_revenue: dict[str, Any] | None = None
-    other_revenue1: dict[str, Any] | None = None
-    other_revenue2: dict[str, Any] | None = None
+    won_revenue: Revenue = None
+    lost_revenue: Revenue = None
+    open_revenue: Revenue = None
+    other_revenue1: Revenue = None
+    other_revenue2: Revenue = None
     sales_tax_revenue: float | None = None
     forecast_total_with_taxes: float | None = None
     expected_probability: float | None = None
@@ -454,6 +473,8 @@ class ProcurementProduct(CWModel):
     cost: float | None = None
     taxable_flag: bool | None = None
     dropship_flag: bool | None = None
+    special_order_flag: bool | None = None
+    product_class: str | None = None
     cancelled_flag: bool | None = None
     quantity_cancelled: float | None = None
     cancelled_reason: str | None = None

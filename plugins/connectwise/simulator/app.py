@@ -83,9 +83,7 @@ class SimulatorApp:
     def _company_info(self, company_id: str, request: Request) -> Response:
         sim = self.simulator
         if company_id.lower() != sim.credentials.company_id.lower():
-            return error_response(
-                ConnectWiseError(404, "NotFound", f"Company {company_id} not found", None)
-            )
+            return error_response(ConnectWiseError(404, "NotFound", f"Company {company_id} not found", None))
         return json_response(
             200,
             {

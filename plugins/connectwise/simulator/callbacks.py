@@ -131,7 +131,9 @@ class CallbackDispatcher:
             body = self.payload(callback, spec, action, record, member)
             with self._lock:
                 self._pending += 1
-            task = asyncio.get_running_loop().create_task(self._deliver(str(callback["url"]), body, int(callback["id"])))
+            task = asyncio.get_running_loop().create_task(
+                self._deliver(str(callback["url"]), body, int(callback["id"]))
+            )
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             tasks.append(task)

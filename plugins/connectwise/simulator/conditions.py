@@ -113,7 +113,7 @@ def tokenize(text: str) -> list[Token]:
                 raise ConditionError("Unterminated datetime: missing ']'", index)
             raw = text[index + 1 : end]
             moment = parse_datetime(raw)
-            if moment is None or "T" not in raw.upper() and len(raw.strip()) != 10:
+            if moment is None or ("T" not in raw.upper() and len(raw.strip()) != 10):
                 raise ConditionError(f"Invalid datetime [{raw}]; use [2026-02-20T18:04:26Z]", index)
             tokens.append(Token("datetime", text[index : end + 1], index, moment))
             index = end + 1
@@ -168,7 +168,7 @@ def _read_string(text: str, start: int, tokens: list[Token]) -> int:
         else:
             chars.append(char)
             index += 1
-    raise ConditionError('Unterminated string: missing closing \'"\'', start)
+    raise ConditionError("Unterminated string: missing closing '\"'", start)
 
 
 class _Parser:

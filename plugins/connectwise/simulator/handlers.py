@@ -9,11 +9,11 @@ from .http import Request, Response, json_response
 from .listing import ListQuery, filter_records, paginate, parse_fields, parse_order_by, project, sort_records
 from .operations import Operations
 from .paging import PageRequest
+from .patch import apply_patch
 from .records import Record, format_datetime
 from .resources import SPECS, CollectionSpec
 from .routing import RouteMatch
 from .rules import known_fields
-from .patch import apply_patch
 from .store import RecordStore
 
 _FORECAST_BUCKETS = (
@@ -138,7 +138,11 @@ class ApiHandlers:
             for item in items:
                 status = statuses.get((item.get("status") or {}).get("id"), {})
                 won, lost = bool(status.get("wonFlag")), bool(status.get("lostFlag"))
-                if (flag == "wonFlag" and won) or (flag == "lostFlag" and lost) or (flag is None and not won and not lost):
+                if (
+                    (flag == "wonFlag" and won)
+                    or (flag == "lostFlag" and lost)
+                    or (flag is None and not won and not lost)
+                ):
                     total += float(item.get("revenue", 0))
             return round(total, 2)
 
@@ -170,6 +174,5 @@ def _totals(items: list[Record]) -> Record:
 
 
 def _bad_body(spec: CollectionSpec) -> ConnectWiseError:
-    message = "The search body must be a JSON object such as {\"conditions\": \"...\"}."
+    message = 'The search body must be a JSON object such as {"conditions": "..."}.'
     return ConnectWiseError(400, "InvalidObject", message, [field_error("InvalidObject", message, spec.resource, "")])
-

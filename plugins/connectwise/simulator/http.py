@@ -61,7 +61,9 @@ class Request:
             return decode(self.body)
         except msgspec.DecodeError:
             message = "The request body is not valid JSON."
-            raise ConnectWiseError(400, "InvalidObject", message, [field_error("InvalidObject", message, resource, "")]) from None
+            raise ConnectWiseError(
+                400, "InvalidObject", message, [field_error("InvalidObject", message, resource, "")]
+            ) from None
 
 
 async def read_request(scope: Scope, receive: Receive) -> Request:

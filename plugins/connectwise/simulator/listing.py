@@ -34,12 +34,12 @@ class ListPage:
 
 
 def _bad(parameter: str, resource: str, message: str) -> ConnectWiseError:
-    return ConnectWiseError(
-        400, "InvalidObject", message, [field_error("InvalidObject", message, resource, parameter)]
-    )
+    return ConnectWiseError(400, "InvalidObject", message, [field_error("InvalidObject", message, resource, parameter)])
 
 
-def _compile(text: str | None, parameter: str, schema: FieldSchema, resource: str, child: bool) -> Callable[[Any], bool] | None:
+def _compile(
+    text: str | None, parameter: str, schema: FieldSchema, resource: str, child: bool
+) -> Callable[[Any], bool] | None:
     if text is None or not text.strip():
         return None
     try:
@@ -48,7 +48,9 @@ def _compile(text: str | None, parameter: str, schema: FieldSchema, resource: st
         raise _bad(parameter, resource, f"Invalid {parameter}: {error}") from None
 
 
-def filter_records(records: Sequence[Record], query: ListQuery, schema: FieldSchema, spec: CollectionSpec) -> list[Record]:
+def filter_records(
+    records: Sequence[Record], query: ListQuery, schema: FieldSchema, spec: CollectionSpec
+) -> list[Record]:
     """``records`` matching ``conditions``, ``childConditions`` and ``customFieldConditions``."""
     predicates = [
         predicate
@@ -101,7 +103,9 @@ def parse_order_by(text: str | None, schema: FieldSchema, resource: str) -> list
         if kind is None:
             raise _bad("orderBy", resource, f"Invalid orderBy: unknown field '{words[0]}'")
         if kind in ("reference", "object", "list") or path in schema.under_list:
-            raise _bad("orderBy", resource, f"Invalid orderBy: '{words[0]}' cannot be sorted; sort by one of its fields")
+            raise _bad(
+                "orderBy", resource, f"Invalid orderBy: '{words[0]}' cannot be sorted; sort by one of its fields"
+            )
         order.append((path, len(words) == 2 and words[1].lower() == "desc"))
     return order
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .callbacks import CallbackDispatcher
-from .errors import ConnectWiseError, not_found
+from .errors import not_found
 from .records import Record, clone, compact, make_info
 from .references import make_reference, refresh_references_to
 from .resources import SPECS, CollectionSpec
@@ -59,7 +59,13 @@ class Operations:
         return Outcome(snapshot, self._notify(spec, "added", snapshot, member))
 
     def update(
-        self, spec: CollectionSpec, record_id: int, body: Any, member: str, parent_id: int | None = None
+        self,
+        spec: CollectionSpec,
+        record_id: int,
+        body: Any,
+        member: str,
+        parent_id: int | None = None,
+        action: str = "updated",
     ) -> Outcome:
         """PUT/PATCH (``body`` is the whole new record): validate, store, refresh references, notify."""
         store = self.store
@@ -75,7 +81,7 @@ class Operations:
             if spec.name == "products":
                 sync_forecast_from_product(store, record, member, ctx.now)
             snapshot = clone(record)
-        return Outcome(snapshot, self._notify(spec, "updated", snapshot, member))
+        return Outcome(snapshot, self._notify(spec, action, snapshot, member))
 
     def delete(self, spec: CollectionSpec, record_id: int, member: str, parent_id: int | None = None) -> Outcome:
         """DELETE: remove the record and what hangs off it, notify ``deleted``."""
@@ -144,14 +150,3 @@ class Operations:
                 }
             )
             store.put("inventory", inventory, record["id"])
-
-
-def lookup_spec(name: str) -> CollectionSpec:
-    """The spec of a collection name, as a ``KeyError`` with a readable message when unknown."""
-    try:
-        return SPECS[name]
-    except KeyError:
-        raise KeyError(f"unknown collection {name!r}") from None
-
-
-__all__ = ["ConnectWiseError", "Operations", "Outcome", "lookup_spec"]

@@ -39,9 +39,7 @@ class PageRequest:
     page_id: int = 0
 
     @classmethod
-    def parse(
-        cls, page: str | None, page_size: str | None, page_id: str | None, forward_only: bool
-    ) -> PageRequest:
+    def parse(cls, page: str | None, page_size: str | None, page_id: str | None, forward_only: bool) -> PageRequest:
         """Validated paging parameters; ``pageSize`` over 1000 is a 400 ``OutOfRange``."""
         size = _integer(page_size, "pageSize", DEFAULT_PAGE_SIZE, 1)
         if size > MAX_PAGE_SIZE:
@@ -70,8 +68,7 @@ def navigable_links(base: str, query: Sequence[tuple[str, str]], request: PageRe
         rels.append(("next", request.page + 1))
     rels.append(("last", last))
     return ", ".join(
-        f'<{_url(base, query, [("pageSize", str(size)), ("page", str(number))])}>; rel="{rel}"'
-        for rel, number in rels
+        f'<{_url(base, query, [("pageSize", str(size)), ("page", str(number))])}>; rel="{rel}"' for rel, number in rels
     )
 
 

@@ -17,8 +17,6 @@ def _fail(spec: CollectionSpec, field: str, message: str, code: str = "InvalidFi
 
 def apply_patch(record: Record, operations: Any, spec: CollectionSpec, known: set[str]) -> Record:
     """A patched copy of ``record``; raises a 400 for a bad document, unknown path or reference sub-path."""
-    if isinstance(operations, dict):
-        operations = [operations]
     if not isinstance(operations, list) or not operations:
         raise _fail(spec, "", "The request body must be a JSON Patch array of operations", "InvalidObject")
     patched = clone(record)
@@ -28,13 +26,17 @@ def apply_patch(record: Record, operations: Any, spec: CollectionSpec, known: se
         op = str(operation.get("op", "")).lower()
         raw_path = operation.get("path")
         if op not in SUPPORTED_OPS:
-            raise _fail(spec, str(raw_path or ""), f"Unsupported patch op {operation.get('op')!r}; use replace, add or remove")
+            raise _fail(
+                spec, str(raw_path or ""), f"Unsupported patch op {operation.get('op')!r}; use replace, add or remove"
+            )
         if not isinstance(raw_path, str) or not raw_path.strip("/"):
-            raise _fail(spec, "", "Each patch operation needs a path such as \"name\"")
+            raise _fail(spec, "", 'Each patch operation needs a path such as "name"')
         segments = raw_path.strip("/").split("/")
         head = segments[0]
         if head not in known:
-            raise _fail(spec, raw_path, f"Cannot find field '{raw_path}' on {spec.resource} (patch paths are case-sensitive)")
+            raise _fail(
+                spec, raw_path, f"Cannot find field '{raw_path}' on {spec.resource} (patch paths are case-sensitive)"
+            )
         if head in spec.read_only_fields:
             raise _fail(spec, raw_path, f"The field {head} is read-only")
         if len(segments) > 1 and head in spec.references:

@@ -85,9 +85,7 @@ def resolve_reference(
     if found is None:
         target = SPECS[collection]
         shown = value.get("id", value.get("identifier", value.get("name")))
-        errors.append(
-            field_error("NotFound", f"{target.label} {shown} not found", owner.resource, f"{field}/id")
-        )
+        errors.append(field_error("NotFound", f"{target.label} {shown} not found", owner.resource, f"{field}/id"))
         return None
     return make_reference(store, collection, found)
 

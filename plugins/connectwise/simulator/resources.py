@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 from .records import full_name
-
-_EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -34,11 +31,11 @@ class CollectionSpec:
     parent_field: str | None = None
     parent_is_id: bool = False
     #: Reference fields (``{"id": …}`` objects) and the collection each points into.
-    references: Mapping[str, str] = _EMPTY
+    references: Mapping[str, str] = field(default_factory=dict)
     #: List fields whose elements are references (company ``types``).
-    list_references: Mapping[str, str] = _EMPTY
+    list_references: Mapping[str, str] = field(default_factory=dict)
     required: tuple[str, ...] = ()
-    max_lengths: Mapping[str, int] = _EMPTY
+    max_lengths: Mapping[str, int] = field(default_factory=dict)
     #: Fields whose value must be unique in the collection (``ObjectExists`` otherwise).
     unique: tuple[str, ...] = ()
     #: Verbs the route answers besides GET.

@@ -163,9 +163,7 @@ def _normalise_dates(ctx: WriteContext, record: Record, errors: list[Record]) ->
             continue
         moment = parse_datetime(value) if isinstance(value, str) else None
         if moment is None:
-            errors.append(
-                field_error("InvalidField", f"The field {name} must be a datetime.", ctx.spec.resource, name)
-            )
+            errors.append(field_error("InvalidField", f"The field {name} must be a datetime.", ctx.spec.resource, name))
         else:
             record[name] = format_datetime(moment)
 
@@ -214,9 +212,7 @@ def _companies(ctx: WriteContext, record: Record, errors: list[Record]) -> None:
     record.setdefault("isVendorFlag", False)
     site = record.get("site")
     if site and ctx.existing is not None and ctx.store.parent_of("sites", site["id"]) != record["id"]:
-        errors.append(
-            field_error("NotFound", f"Site {site['id']} not found for this company", "company", "site/id")
-        )
+        errors.append(field_error("NotFound", f"Site {site['id']} not found for this company", "company", "site/id"))
 
 
 def _sites(ctx: WriteContext, record: Record, errors: list[Record]) -> None:
@@ -240,13 +236,19 @@ def _contacts(ctx: WriteContext, record: Record, errors: list[Record]) -> None:
         record["communicationItems"] = []
         return
     if not isinstance(items, list):
-        errors.append(field_error("InvalidObject", "communicationItems must be an array", "contact", "communicationItems"))
+        errors.append(
+            field_error("InvalidObject", "communicationItems must be an array", "contact", "communicationItems")
+        )
         return
     used = {item.get("id") for item in items if isinstance(item, dict)}
     next_id = max((i for i in used if isinstance(i, int)), default=0) + 1
     for item in items:
         if not isinstance(item, dict):
-            errors.append(field_error("InvalidObject", "communicationItems entries must be objects", "contact", "communicationItems"))
+            errors.append(
+                field_error(
+                    "InvalidObject", "communicationItems entries must be objects", "contact", "communicationItems"
+                )
+            )
             continue
         if not isinstance(item.get("id"), int):
             item["id"] = next_id
@@ -260,7 +262,9 @@ def _contacts(ctx: WriteContext, record: Record, errors: list[Record]) -> None:
             item["communicationType"] = definition.get("communicationType", "Phone")
         item.setdefault("defaultFlag", False)
         if "value" not in item:
-            errors.append(field_error("NullOrEmptyField", "The field value is required.", "contact", "communicationItems/value"))
+            errors.append(
+                field_error("NullOrEmptyField", "The field value is required.", "contact", "communicationItems/value")
+            )
 
 
 def _configurations(ctx: WriteContext, record: Record, errors: list[Record]) -> None:
@@ -437,7 +441,9 @@ def _products(ctx: WriteContext, record: Record, errors: list[Record]) -> None:
                 field_error("NotFound", f"Forecast item {detail} not found", "productItem", "forecastDetailId")
             )
     if ctx.creating and opportunity:
-        siblings = [p for p in ctx.store.records("products") if (p.get("opportunity") or {}).get("id") == opportunity["id"]]
+        siblings = [
+            p for p in ctx.store.records("products") if (p.get("opportunity") or {}).get("id") == opportunity["id"]
+        ]
         record.setdefault("sequenceNumber", max((p.get("sequenceNumber", 0) for p in siblings), default=0) + 1)
 
 
@@ -633,9 +639,14 @@ def _audit(now: datetime, member: str) -> Record:
 
 def known_fields(store: RecordStore, spec: CollectionSpec) -> set[str]:
     """Top-level fields a PATCH path may name: any stored field plus the spec's declared ones."""
-    return store.schema(spec.name).top_level() | set(spec.references) | set(spec.list_references) | set(
-        spec.required
-    ) | set(spec.extra_fields) | set(RULE_FIELDS.get(spec.name, ()))
+    return (
+        store.schema(spec.name).top_level()
+        | set(spec.references)
+        | set(spec.list_references)
+        | set(spec.required)
+        | set(spec.extra_fields)
+        | set(RULE_FIELDS.get(spec.name, ()))
+    )
 
 
 #: Fields some rules manage that may be absent from every stored record.

@@ -9,6 +9,8 @@ import re
 from collections.abc import Callable
 
 import pytest
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from optima_credentials.crypto import (
     KEY_BYTES,
     DecryptionError,
@@ -72,6 +74,30 @@ def test_token_format(ring: Keyring) -> None:
     assert len(_unb64url(match["body"])) == len(plaintext.encode()) + 16
     assert plaintext not in token
     assert "=" not in token
+
+
+def _documented_aad(*parts: str) -> bytes:
+    return b"".join(len(p.encode()).to_bytes(4, "big") + p.encode() for p in parts)
+
+
+def test_format_matches_the_documentation() -> None:
+    """Stored tokens outlive releases: an independent implementation of the documented format must agree."""
+    key = bytes(range(32))
+    ring = Keyring([("k1", key)])
+    aad = _documented_aad("optima.credentials.field-value", "v1", "k1", "cred-1", "password")
+    nonce = bytes(range(12))
+    body = AESGCM(key).encrypt(nonce, b"hunter2", aad)
+    nonce_text = base64.urlsafe_b64encode(nonce).rstrip(b"=").decode()
+    body_text = base64.urlsafe_b64encode(body).rstrip(b"=").decode()
+    assert ring.decrypt(f"v1:k1:{nonce_text}:{body_text}", credential_id="cred-1", field_id="password") == "hunter2"
+
+    token = ring.encrypt("pässwörd", credential_id="cred-1", field_id="password")
+    _, kid, nonce_part, body_part = token.split(":")
+    assert kid == "k1"
+    assert AESGCM(key).decrypt(_unb64url(nonce_part), _unb64url(body_part), aad) == "pässwörd".encode()
+    other_kid_aad = _documented_aad("optima.credentials.field-value", "v1", "k2", "cred-1", "password")
+    with pytest.raises(InvalidTag):
+        AESGCM(key).decrypt(_unb64url(nonce_part), _unb64url(body_part), other_kid_aad)
 
 
 def test_fresh_nonce_per_encryption(ring: Keyring) -> None:

@@ -314,6 +314,8 @@ HOST = [{"fieldId": "hostname", "value": "h"}]
         ({"tunnels": [tunnel("  ")]}, [(["subCredentials", "tunnels", 0, "name"], "Must not be empty")]),
         ({"tunnels": [tunnel(7)]}, [(["subCredentials", "tunnels", 0, "name"], "Must be a string")]),  # type: ignore[arg-type]
         ({"tunnels": [tunnel("n" * 256)]}, [(["subCredentials", "tunnels", 0, "name"], "at most 255")]),
+        ({"tunnels": [tunnel("nul\x00")]}, [(["subCredentials", "tunnels", 0, "name"], "without NUL")]),
+        ({"tunnels": [tunnel("x\ud800")]}, [(["subCredentials", "tunnels", 0, "name"], "valid text")]),
         (
             {"tunnels": [tunnel(), tunnel(server="")]},
             [(["subCredentials", "tunnels", 1, "fields", 0, "value"], "Field is required")],
