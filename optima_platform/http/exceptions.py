@@ -34,6 +34,11 @@ def _error_name(status: int) -> str:
     return "".join(word.capitalize() for word in re.split(r"[^A-Za-z]+", phrase) if word)
 
 
+def _key_path(key: str) -> list[Any]:
+    """``a.b[2].c`` → ``["a", "b", 2, "c"]``."""
+    return [int(p) if p.isdigit() else p for p in re.split(r"\.|\[|\]", key) if p]
+
+
 def _validation_errors(exc: ValidationException) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     extra = exc.extra if isinstance(exc.extra, list) else [exc.extra] if exc.extra else []
@@ -42,16 +47,16 @@ def _validation_errors(exc: ValidationException) -> list[dict[str, Any]]:
             out.append({"path": [], "message": str(item)})
             continue
         message = str(item.get("message", "Invalid value"))
-        key = item.get("key")
+        key = str(item.get("key") or "")
         path: list[Any] = []
-        if "- at `$." in message:
-            message, _, at = message.partition(" - at `$.")
-            path = [int(p) if p.isdigit() else p for p in re.split(r"\.|\[|\]", at.rstrip("`")) if p]
+        if "- at `$" in message:
+            message, _, at = message.partition(" - at `$")
+            path = _key_path(at.rstrip("`"))
         elif key and key != "data":
-            path = [key]
-        source = item.get("source")
-        if source and source not in ("body",) and path and path[0] != source:
-            path = [source, *path]
+            path = _key_path(key)
+        else:
+            named = re.search(r"(?:missing required field|unknown field) `([^`]+)`", message)
+            path = [named.group(1)] if named else []
         out.append({"path": path, "message": message})
     return out or [{"path": [], "message": exc.detail}]
 

@@ -15,7 +15,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-NODE_PATTERN = re.compile(r"^-?(\*|[A-Za-z0-9_@-]+(\.[A-Za-z0-9_@-]+)*(\.\*)?)$")
+_SEGMENT = r"[A-Za-z0-9_@][A-Za-z0-9_@-]*"
+NODE_PATTERN = re.compile(rf"^-?(\*|{_SEGMENT}(\.{_SEGMENT})*(\.\*)?)$")
 
 
 def is_valid_entry(entry: str) -> bool:

@@ -27,7 +27,11 @@ CATEGORIES = [
             N("credential.create", "Create credentials"),
             N("credential.update", "Change a credential's name, notes and field values"),
             N("credential.delete", "Delete credentials and their sub-credentials"),
-            N("credential.fields.fetch", "Read a credential's stored field values (secure ones encrypted)", ("credential.fetch",)),
+            N(
+                "credential.fields.fetch",
+                "Read a credential's stored field values (secure ones encrypted)",
+                ("credential.fetch",),
+            ),
             N("credential.fields.update", "Update a credential's field values", ("credential.update",)),
             N(
                 "credential.secure_values.read",

@@ -14,6 +14,7 @@ from optima_platform.host import Host
 from optima_platform.http.errors import ApiError
 
 SEARCHABLE = {"name": Company.name, "cw_Identifier": Company.cw_identifier}
+MAX_CW_ID = 2**63 - 1  # cw_company_id is a BigInteger: larger numbers cannot match (and would overflow the driver)
 
 
 def company_not_found(identifier: str) -> ApiError:
@@ -39,8 +40,9 @@ async def list_companies(
     stmt = select(Company)
     count = select(func.count()).select_from(Company)
     if search:
-        like = f"%{search.lower()}%"
-        clause = or_(*(func.lower(SEARCHABLE[f]).like(like) for f in fields))
+        escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{escaped}%"
+        clause = or_(*(func.lower(SEARCHABLE[f]).like(like, escape="\\") for f in fields))
         stmt = stmt.where(clause)
         count = count.where(clause)
     total = (await session.execute(count)).scalar_one()
@@ -54,7 +56,7 @@ async def list_companies(
 
 async def get_company(session: AsyncSession, identifier: str) -> Company:
     company = await session.get(Company, identifier)
-    if company is None and identifier.isdigit():
+    if company is None and identifier.isascii() and identifier.isdigit() and int(identifier) <= MAX_CW_ID:
         company = (
             await session.execute(select(Company).where(Company.cw_company_id == int(identifier)))
         ).scalar_one_or_none()

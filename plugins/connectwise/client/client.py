@@ -95,6 +95,7 @@ LAST_UPDATED = "_info/lastUpdated"
 
 _PATH = re.compile(r"[A-Za-z0-9_\-./]+")
 _ORDER_BY = re.compile(r"[A-Za-z_][A-Za-z0-9_/]*(?:\s+(?:asc|desc))?", re.IGNORECASE)
+_CONDITION_KEYS = frozenset({"conditions", "childconditions", "customfieldconditions"})
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
 
@@ -246,9 +247,7 @@ class ConnectWiseClient:
     def __init__(self, config: ClientConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         missing = config.missing
         if missing:
-            raise ConnectWiseNotConfigured(
-                "ConnectWise is not configured (missing " + ", ".join(missing) + ")"
-            )
+            raise ConnectWiseNotConfigured("ConnectWise is not configured (missing " + ", ".join(missing) + ")")
         if config.max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
         if config.timeout <= 0:
@@ -337,9 +336,7 @@ class ConnectWiseClient:
         """The absolute URL of a record path such as ``company/companies/250``."""
         return await self.base_url() + clean_path(path)
 
-    def _headers(
-        self, *, authenticated: bool = True, extra: Mapping[str, str] | None = None
-    ) -> dict[str, str]:
+    def _headers(self, *, authenticated: bool = True, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         headers = {
             "Accept": f"application/vnd.connectwise.com+json; version={self.config.api_version}",
             "Content-Type": "application/json",
@@ -424,9 +421,7 @@ class ConnectWiseClient:
                 outcome = classify_status(response.status_code)
                 if outcome is None:
                     if 300 <= response.status_code < 400:
-                        raise error_from_response(
-                            response.status_code, response.content, method=method, path=display
-                        )
+                        raise error_from_response(response.status_code, response.content, method=method, path=display)
                     return response
                 if method == "DELETE" and response.status_code == 404 and ambiguous:
                     # an earlier attempt may already have deleted it: gone is what was asked for
@@ -441,12 +436,8 @@ class ConnectWiseClient:
             retry_after = None
             if response is not None and outcome is Outcome.THROTTLED:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            if not self._policy.should_retry(
-                outcome, attempt=attempt, idempotent=idempotent, timeouts=timeouts
-            ):
-                raise self._final_error(
-                    response, failure, retry_after, method=method, path=display, seconds=seconds
-                )
+            if not self._policy.should_retry(outcome, attempt=attempt, idempotent=idempotent, timeouts=timeouts):
+                raise self._final_error(response, failure, retry_after, method=method, path=display, seconds=seconds)
             delay = self._policy.delay(attempt, retry_after)
             logger.warning(
                 "ConnectWise %s %s failed (%s); retry %d of %d in %.2fs",
@@ -583,6 +574,8 @@ class ConnectWiseClient:
         if order and forward_only:
             raise ValueError("ConnectWise does not allow orderBy with forward-only pagination")
         target = clean_path(path)
+        if params and _CONDITION_KEYS & {key.lower() for key in params}:
+            raise ValueError("pass conditions as Condition objects, not through params")
         cond_params = _condition_params(conditions, child_conditions, custom_field_conditions)
         search = sum(len(v) for v in cond_params.values()) > LONG_CONDITIONS
         use_forward = (forward_only if forward_only is not None else order is None) and not search
@@ -602,11 +595,9 @@ class ConnectWiseClient:
         seen: set[tuple[str, str]] = set()
         while True:
             try:
-                response = await self._list_request(
-                    target, query, cond_params if search else None, use_forward
-                )
+                response = await self._list_request(target, query, cond_params if search else None, use_forward)
             except ConnectWiseRequestRejected as exc:
-                if not (use_forward and auto_forward and exc.cw_status == 400 and "pageId" not in query):
+                if not (use_forward and auto_forward and "pageId" not in query and _refuses_forward_only(exc)):
                     raise
                 # this endpoint refuses forward-only paging: fall back to numbered pages, and remember
                 self._no_forward_only.add(target)
@@ -638,9 +629,7 @@ class ConnectWiseClient:
             else:
                 raise bad_response("a paging link without page or pageId", method=method, path=target)
             if marker in seen:
-                raise bad_response(
-                    "paging links loop back to a page already read", method=method, path=target
-                )
+                raise bad_response("paging links loop back to a page already read", method=method, path=target)
             seen.add(marker)
 
     async def _list_request(
@@ -651,9 +640,7 @@ class ConnectWiseClient:
         forward_only: bool,
     ) -> httpx.Response:
         if search_body is not None:
-            return await self.request(
-                "POST", target + "/search", params=query, json=dict(search_body), idempotent=True
-            )
+            return await self.request("POST", target + "/search", params=query, json=dict(search_body), idempotent=True)
         headers = {"pagination-type": "forward-only"} if forward_only else None
         return await self.request("GET", target, params=query, headers=headers)
 
@@ -675,11 +662,12 @@ class ConnectWiseClient:
         """Every record of a list, page by page, following the ``Link: rel="next"`` header.
 
         Forward-only paging (``pagination-type: forward-only`` + ``pageId``) is used when ``forward_only``
-        is ``None`` and no ``order_by`` is given; if the endpoint refuses it (400) the client falls back to
-        numbered pages and remembers that. ``forward_only=False`` forces numbered pages; ``True`` with
-        ``order_by`` is a ``ValueError``. Conditions longer than ``LONG_CONDITIONS`` characters are sent
-        in a ``POST {path}/search`` body with numbered pages. A page is decoded completely before any of
-        its records is yielded. ``limit`` stops after that many records.
+        is ``None`` and no ``order_by`` is given; if the endpoint refuses it (a 400 about forward-only
+        paging) the client falls back to numbered pages and remembers that for the path.
+        ``forward_only=False`` forces numbered pages; ``True`` with ``order_by`` is a ``ValueError``.
+        Conditions longer than ``LONG_CONDITIONS`` characters are sent in a ``POST {path}/search`` body
+        with numbered pages. A page is decoded completely before any of its records is yielded. ``limit``
+        stops after that many records. ``params`` adds query parameters, but never conditions.
         """
         if limit is not None and limit <= 0:
             return
@@ -764,9 +752,7 @@ class ConnectWiseClient:
                 and not existing.inactive_flag
             ):
                 return existing
-        return await self.register_callback(
-            url, type=type, level=level, object_id=object_id, description=description
-        )
+        return await self.register_callback(url, type=type, level=level, object_id=object_id, description=description)
 
     async def delete_callback(self, callback_id: int) -> None:
         """Remove a registered callback."""
@@ -787,9 +773,7 @@ class ConnectWiseClient:
     ) -> AsyncIterator[Company]:
         """Every company matching ``conditions``; ``updated_since`` adds ``_info/lastUpdated > [since]``."""
         since = C.field(LAST_UPDATED) > updated_since if updated_since is not None else None
-        return self.iterate(
-            "company/companies", Company, conditions=C.all(conditions, since), page_size=page_size
-        )
+        return self.iterate("company/companies", Company, conditions=C.all(conditions, since), page_size=page_size)
 
     async def company_sites(self, company_id: int) -> list[Site]:
         """A company's sites."""
@@ -902,6 +886,14 @@ class ConnectWiseClient:
     async def manufacturers(self) -> list[Manufacturer]:
         """Every manufacturer."""
         return await self.list_all("procurement/manufacturers", Manufacturer)
+
+
+def _refuses_forward_only(error: ConnectWiseRequestRejected) -> bool:
+    """Whether a 400 complains about forward-only paging (rather than, say, the conditions)."""
+    if error.cw_status != 400:
+        return False
+    texts = [error.message, *(str(e.get("message", "")) + str(e.get("field", "")) for e in error.cw_errors)]
+    return any(word in text.lower() for text in texts for word in ("forward", "pagination", "pageid"))
 
 
 def _condition_params(

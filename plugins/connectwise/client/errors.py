@@ -172,9 +172,7 @@ def error_from_response(status: int, content: bytes, *, method: str, path: str) 
         )
         return ConnectWiseAuthFailed(502, message, "ConnectWiseAuthFailed", **details)
     if status == 404:
-        return ConnectWiseNotFound(
-            404, cw_message or "Not found in ConnectWise", "ConnectWiseNotFound", **details
-        )
+        return ConnectWiseNotFound(404, cw_message or "Not found in ConnectWise", "ConnectWiseNotFound", **details)
     if status == 429:
         return ConnectWiseThrottled("ConnectWise is throttling our requests; try again shortly", **details)
     if 400 <= status < 500:
@@ -187,9 +185,7 @@ def error_from_response(status: int, content: bytes, *, method: str, path: str) 
     return ConnectWiseUnavailable(502, message, "ConnectWiseUnavailable", **details)
 
 
-def bad_response(
-    reason: str, *, method: str, path: str, cw_status: int | None = None
-) -> ConnectWiseBadResponse:
+def bad_response(reason: str, *, method: str, path: str, cw_status: int | None = None) -> ConnectWiseBadResponse:
     """A 502 for a ConnectWise answer we cannot use; ``reason`` says what was wrong with it."""
     return ConnectWiseBadResponse(
         502,

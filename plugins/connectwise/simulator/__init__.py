@@ -5,7 +5,17 @@ Written from the wire-protocol notes (``connectwise.md``), independent of the pl
     from optima_connectwise.simulator import create_connectwise_simulator, SimulatorCredentials
     sim = create_connectwise_simulator(seed=1, scale=1.0, credentials=SimulatorCredentials(), codebase="v2025_1/")
     with ThreadedServer(sim.app) as server:      # optima_platform.servers
+        sim.public_url = server.url              # so callbacks describe records under the real address
         ...  # GET {server.url}/login/companyinfo/optima, {server.url}/v2025_1/apis/3.0/company/companies
+    await sim.touch("company", 250, name="New Name")   # as a person in ConnectWise; delivers callbacks
+    sim.store, sim.faults, sim.callback_deliveries     # records, fault switches, delivery attempts
+
+``optima_connectwise.simulator.testing.RunningSimulator(sim)`` does the serving and hands out httpx
+clients that carry the right Authorization / clientId / Accept headers. Seeding is deterministic
+(``random.Random(seed)``, base date 2026-02-20T18:00:00Z): scale 1.0 is 40 members, 150 companies,
+600 contacts, 300 configurations, ~800 catalog items, 250 opportunities and 200 tickets, built in
+about 0.2 s. Catalog ids 3756 / 3757 / 3758 are "Labor & Installation - Field" / "- Tech" and
+"SPECIAL ORDER"; opportunity statuses use the Optima workflow's ids (37 "00. Pending New" … 29 "95. Won").
 
 Routes
     ``GET /login/companyinfo/{companyId}`` (no auth) and ``/{codebase}apis/3.0/…`` (also
@@ -19,6 +29,13 @@ Routes
     the lookup tables (``/company/companies/statuses``, ``/service/boards``, …). Each has ``/count``, ``/{id}``,
     POST (201), PUT, PATCH (JSON Patch) and DELETE (204); the main ones have ``POST …/search``.
     Records omit null fields, as ConnectWise does; embedded references always show the current name.
+    Write errors are 400 ``InvalidObject`` with ``errors`` entries coded ``NullOrEmptyField`` (required),
+    ``MaxLengthField``, ``ObjectExists`` (duplicate identifier / callback), ``NotFound`` (a reference to
+    a missing record, ``field: "company/id"``) or ``InvalidField``. Side effects follow ConnectWise: a new
+    company gets a "Main" site, a product added to an opportunity gets a linked forecast item
+    (``forecastDetailId``) kept in step with its quantity and price, a status with ``closedFlag`` closes
+    the opportunity. PATCH paths must name an existing field exactly (case-sensitive) and references are
+    replaced whole (``"path": "company", "value": {"id": 250}``; ``company/id`` is a 400).
 
 Listing
     ``page`` (1-based) and ``pageSize`` (default 25, at most 1000, else 400 ``OutOfRange``) with a ``Link``

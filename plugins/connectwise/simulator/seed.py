@@ -227,7 +227,7 @@ class Seeder:
                 first, last = rng.choice(data.FIRST_NAMES), rng.choice(data.LAST_NAMES)
             if index in nameless:
                 first, last = rng.choice(("Dispatch", "Warehouse", "Reception", "Sales")), None
-            base = (first[0] + (last or first)).lower().replace("'", "")[:14] if last else first.lower()
+            base = (first[0] + (last or first)).lower().replace("'", "")[:12] if last else first.lower()
             identifier, suffix = base, 1
             while identifier in used:
                 suffix += 1

@@ -66,6 +66,19 @@ class ConnectWiseSimulator:
         self.app = SimulatorApp(self)
 
     @property
+    def public_url(self) -> str:
+        """The site root callbacks describe records under (``Metadata.key_url``, hrefs in ``Entity``).
+
+        Set it once the server's address is known (:class:`RunningSimulator` does); API calls also
+        update it from the address the client used.
+        """
+        return self.callbacks.api_base.removesuffix(f"/{self.codebase}apis/3.0")
+
+    @public_url.setter
+    def public_url(self, url: str) -> None:
+        self.callbacks.api_base = f"{url.rstrip('/')}/{self.codebase}apis/3.0"
+
+    @property
     def callback_deliveries(self) -> list[CallbackDelivery]:
         """Every delivery attempt so far, oldest first (retries appear as further attempts)."""
         return self.callbacks.deliveries

@@ -30,6 +30,7 @@ class RunningSimulator:
     def start(self) -> RunningSimulator:
         """Start serving; returns ``self``."""
         self.server.start()
+        self.simulator.public_url = self.server.url
         return self
 
     def stop(self) -> None:

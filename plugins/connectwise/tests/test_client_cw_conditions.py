@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-
 from optima_connectwise.client.conditions import C, Condition, render_conditions, render_value
 
 

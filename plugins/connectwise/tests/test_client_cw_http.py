@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-
 from optima_connectwise.client import (
     C,
     ClientConfig,
@@ -36,12 +35,12 @@ from optima_connectwise.client import (
     Contact,
     Member,
     Note,
-    Opportunity,
     Reference,
     replace,
 )
 from optima_connectwise.simulator import SimulatorCredentials, create_connectwise_simulator
 from optima_connectwise.simulator.simulator import ConnectWiseSimulator
+
 from optima_platform.servers import ThreadedServer, free_port
 
 CREDENTIALS = SimulatorCredentials(
@@ -251,12 +250,31 @@ async def test_order_by_uses_numbered_pages(cw: ConnectWiseClient, recorder: Rec
     companies = await cw.list_all("company/companies", Company, order_by="name desc", page_size=40)
     names = [c.name or "" for c in companies]
     assert names == sorted(names, key=str.casefold, reverse=True)
-    assert all("pagination-type" not in r.headers and r.url.params["orderBy"] == "name desc"
-               for r in recorder.api_requests())  # fmt: skip
+    assert all(
+        "pagination-type" not in r.headers and r.url.params["orderBy"] == "name desc" for r in recorder.api_requests()
+    )
     with pytest.raises(ValueError):
         await cw.list_all("company/companies", Company, order_by="name", forward_only=True)
     with pytest.raises(ValueError):
         await cw.list_all("company/companies", Company, order_by="name; drop")
+
+
+async def test_falls_back_to_numbered_pages_when_forward_only_is_refused(
+    cw: ConnectWiseClient, recorder: Recorder
+) -> None:
+    # the simulator refuses forward-only paging together with orderBy, as ConnectWise does
+    first = await cw.list_all("company/companies", Company, params={"orderBy": "name desc"}, page_size=50)
+    names = [c.name or "" for c in first]
+    assert len(names) == await cw.count("company/companies")
+    assert names == sorted(names, key=str.casefold, reverse=True)
+    requests = recorder.api_requests()
+    assert requests[0].headers.get("pagination-type") == "forward-only" and recorder.statuses[1] == 400
+    assert all("pagination-type" not in r.headers for r in requests[1:])
+    recorder.requests.clear()
+    await cw.list_all("company/companies", Company, params={"orderBy": "name desc"}, page_size=50)
+    assert all("pagination-type" not in r.headers for r in recorder.api_requests())  # remembered
+    with pytest.raises(ValueError):
+        await cw.list_all("company/companies", Company, params={"Conditions": "id > 0"})
 
 
 async def test_fields_and_limit(cw: ConnectWiseClient, recorder: Recorder) -> None:
@@ -306,8 +324,9 @@ async def test_incremental_companies_by_last_updated(cw: ConnectWiseClient, sim:
     before = await cw.list_all("company/companies", Company)
     newest = max(c.info.last_updated for c in before if c.info and c.info.last_updated)
     assert [c async for c in cw.iterate_companies(updated_since=newest)] == []
-    while sim.store.now() <= newest:  # the simulator's clock has second precision
-        await asyncio.sleep(0.05)
+    gap = (newest - sim.store.now()).total_seconds() + 1.0  # the simulator's clock has second precision
+    if gap > 0:
+        await asyncio.sleep(gap)
     await sim.touch("company", 262, phoneNumber="2705550000")
     changed = [c async for c in cw.iterate_companies(updated_since=newest)]
     assert [(c.id, c.phone_number) for c in changed] == [(262, "2705550000")]
@@ -413,8 +432,9 @@ async def test_plugin_helpers_return_typed_filtered_records(cw: ConnectWiseClien
     configurations = await cw.company_configurations(company_id)
     assert all(c.company and c.company.id == company_id for c in configurations)
     forecast = await cw.opportunity_forecast(OPPORTUNITY)
-    assert forecast.forecast_items and all(i.opportunity and i.opportunity.id == OPPORTUNITY
-                                           for i in forecast.forecast_items)  # fmt: skip
+    assert forecast.forecast_items and all(
+        i.opportunity and i.opportunity.id == OPPORTUNITY for i in forecast.forecast_items
+    )
     products = await cw.opportunity_products(OPPORTUNITY)
     assert products and all(p.opportunity and p.opportunity.id == OPPORTUNITY for p in products)
     assert {p.forecast_detail_id for p in products} <= {i.id for i in forecast.forecast_items}
@@ -431,11 +451,14 @@ async def test_plugin_helpers_return_typed_filtered_records(cw: ConnectWiseClien
 # -- resilience -----------------------------------------------------------------------------------
 
 
-async def test_retry_after_is_honoured(cw: ConnectWiseClient, sim: ConnectWiseSimulator, recorder: Recorder) -> None:
-    sim.faults.throttle(1, retry_after=1)
-    started = time.monotonic()
-    company = await cw.company(250)
-    waited = time.monotonic() - started
+async def test_retry_after_is_honoured(server: ThreadedServer, sim: ConnectWiseSimulator) -> None:
+    recorder = Recorder()
+    async with ConnectWiseClient(make_config(server.url, backoff_max=5.0), transport=recorder) as client:
+        await client.codebase()
+        sim.faults.throttle(1, retry_after=1)
+        started = time.monotonic()
+        company = await client.company(250)
+        waited = time.monotonic() - started
     assert company.id == 250
     assert recorder.statuses == [200, 429, 200]  # discovery, throttled, retried
     assert 0.95 <= waited < 3.0

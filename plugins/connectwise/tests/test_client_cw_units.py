@@ -9,7 +9,6 @@ from email.utils import format_datetime
 import httpx
 import msgspec
 import pytest
-
 from optima_connectwise.client import (
     CallbackDelivery,
     ClientConfig,
@@ -41,6 +40,7 @@ from optima_connectwise.client.retry import (
     may_retry,
     parse_retry_after,
 )
+
 from optima_platform.http.errors import ApiError
 
 # -- Link headers ---------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-
 from optima_connectwise.simulator import SimulatorCredentials, create_connectwise_simulator
 from optima_connectwise.simulator.credentials import (
     BAD_CLIENT_ID_MESSAGE,
@@ -208,6 +207,9 @@ def test_seeding_is_deterministic_and_fast() -> None:
         assert first.store.records(name) == second.store.records(name), name
     assert first.store.records("companies") != other.store.records("companies")
     assert first.store.count("members") == 40
+    members = first.store.records("members")
+    assert sum(1 for member in members if member["inactiveFlag"]) >= 2
+    assert sum(1 for member in members if "lastName" not in member) == 2
     assert first.store.count("companies") == 150
     assert first.store.count("contacts") == 600
     assert first.store.count("configurations") == 300

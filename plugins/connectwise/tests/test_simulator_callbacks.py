@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
-
 from optima_connectwise.simulator import ConnectWiseError, ConnectWiseSimulator, create_connectwise_simulator
 from optima_connectwise.simulator.testing import RunningSimulator
+
 from optima_platform.servers import ThreadedServer, free_port
 
 

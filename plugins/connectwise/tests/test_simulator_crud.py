@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from optima_connectwise.simulator import create_connectwise_simulator
 from optima_connectwise.simulator.testing import RunningSimulator
 

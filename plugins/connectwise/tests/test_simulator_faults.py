@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-
 from optima_connectwise.simulator import ConnectWiseSimulator, create_connectwise_simulator
 from optima_connectwise.simulator.faults import FaultControls
 from optima_connectwise.simulator.testing import RunningSimulator

@@ -1,0 +1,1 @@
+"""The credentials plugin's routes, one module per resource."""
