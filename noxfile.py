@@ -10,7 +10,7 @@ and ``examples/hello-plugin`` installed from their pyproject files.
 from __future__ import annotations
 
 import os
-import tomllib
+import sys
 from pathlib import Path
 
 import nox
@@ -47,6 +47,13 @@ def _backends() -> list[dict[str, str]]:
     return runs
 
 
+def _python(session: nox.Session) -> str:
+    """The interpreter to run tools with: the session's virtualenv, or nox's own for ``none`` sessions."""
+    if isinstance(session.virtualenv, nox.virtualenv.PassthroughEnv):
+        return sys.executable
+    return "python"
+
+
 def _pytest(session: nox.Session, paths: list[str], plugins: list[str]) -> None:
     for backend in _backends():
         env = {"OPTIMA_TEST_PLUGINS": ",".join(plugins)}
@@ -55,14 +62,14 @@ def _pytest(session: nox.Session, paths: list[str], plugins: list[str]) -> None:
         else:
             env |= backend
         session.log(f"backend: {backend['OPTIMA_TEST_BACKEND']}, plugins: {env['OPTIMA_TEST_PLUGINS']}")
-        session.run("pytest", *paths, *session.posargs, env=env)
+        session.run(_python(session), "-m", "pytest", *paths, *session.posargs, env=env)
 
 
 @nox.session(venv_backend="none")
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check over the whole tree."""
-    session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", ".")
+    session.run(sys.executable, "-m", "ruff", "check", ".")
+    session.run(sys.executable, "-m", "ruff", "format", "--check", ".")
 
 
 @nox.session(venv_backend="none")
@@ -86,12 +93,8 @@ for _name in ("connectwise", "credentials"):
     _plugin_session(_name)
 
 
-@nox.session(python=False if os.environ.get("OPTIMA_NOX_REUSE") else None, reuse_venv=True)
+@nox.session(reuse_venv=True)
 def example(session: nox.Session) -> None:
     """Install the host and examples/hello-plugin into a fresh virtualenv and run the plugin's tests."""
     session.install("-e", ".[test]", "-e", "examples/hello-plugin")
     _pytest(session, ["examples/hello-plugin/tests"], ["core", "hello"])
-
-
-def _version() -> str:
-    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]

@@ -170,21 +170,26 @@ async def test_create_role_bad_moniker(app: LiveApp, bad: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "message"),
+    ("body", "path", "message"),
     [
-        ({"moniker": "no_title"}, "Object missing required field `title`"),
-        ({"title": "No moniker"}, "Object missing required field `moniker`"),
-        ({"title": 5, "moniker": "x"}, "Expected `str`, got `int`"),
-        ({"title": "", "moniker": "x"}, "Expected `str` of length >= 1"),
-        ({"title": "T", "moniker": "x", "permissions": "user.read"}, "Expected `array`, got `str`"),
-        ({"title": "T", "moniker": "x", "permissions": [1]}, "Expected `str`, got `int`"),
-        ({"title": "T", "moniker": "x", "users": []}, "Object contains unknown field `users`"),
+        ({"moniker": "no_title"}, ["title"], "Object missing required field `title`"),
+        ({"title": "No moniker"}, ["moniker"], "Object missing required field `moniker`"),
+        ({"title": 5, "moniker": "x"}, ["title"], "Expected `str`, got `int`"),
+        ({"title": "", "moniker": "x"}, ["title"], "Expected `str` of length >= 1"),
+        ({"title": "T", "moniker": "x", "permissions": "user.read"}, ["permissions"], "Expected `array`, got `str`"),
+        (
+            {"title": "T", "moniker": "x", "permissions": ["user.read", 1]},
+            ["permissions", 1],
+            "Expected `str`, got `int`",
+        ),
+        ({"title": "T", "moniker": "x", "users": []}, ["users"], "Object contains unknown field `users`"),
     ],
 )
-async def test_create_role_validation(app: LiveApp, body: dict[str, Any], message: str) -> None:
+async def test_create_role_validation(app: LiveApp, body: dict[str, Any], path: list[Any], message: str) -> None:
     creator = await person(app, "role.create")
     [error] = validation_errors(await app.client.post("/v1/role", json=body, headers=creator.headers))
     assert error["message"].startswith(message), error
+    assert error["path"] == path, error
 
 
 # --- GET /role, GET /role/{identifier} ---------------------------------------------------------------
@@ -256,7 +261,7 @@ async def test_update_role(app: LiveApp) -> None:
     new_name = moniker()
     response = await app.client.patch(
         f"/v1/role/{made['moniker']}",
-        json={"title": "Super Administrator", "moniker": new_name, "permissions": ["*"]},
+        json={"title": "Super Administrator", "moniker": new_name, "permissions": ["*", "*"]},
         headers=modifier.headers,
     )
     assert response.status_code == 200
@@ -322,7 +327,7 @@ async def test_update_role_validation(app: LiveApp) -> None:
     [error] = validation_errors(await app.client.patch(url, json={"title": 1}, headers=modifier.headers))
     assert error == {"path": ["title"], "message": "Expected `str`, got `int`"}
     [error] = validation_errors(await app.client.patch(url, json={"id": "other"}, headers=modifier.headers))
-    assert error["message"] == "Object contains unknown field `id`"
+    assert error == {"path": ["id"], "message": "Object contains unknown field `id`"}
     row = await db_role(app, made["id"])
     assert row is not None and row.permissions == ["user.read"] and row.moniker == made["moniker"]
 
@@ -451,7 +456,7 @@ async def test_add_permissions_rejects_unknown_nodes(app: LiveApp) -> None:
     [error] = validation_errors(
         await app.client.post(f"/v1/role/{made['id']}/permissions", json={}, headers=modifier.headers)
     )
-    assert error["message"] == "Object missing required field `permissions`"
+    assert error == {"path": ["permissions"], "message": "Object missing required field `permissions`"}
 
 
 async def test_remove_permissions(app: LiveApp) -> None:
@@ -534,3 +539,22 @@ async def test_role_users_empty_and_not_found(app: LiveApp) -> None:
     response = await app.client.get(f"/v1/role/{made['id']}/users", headers=reader.headers)
     assert response.status_code == 200 and response.json()["data"] == []
     not_found(await app.client.get("/v1/role/ghost/users", headers=reader.headers), "ghost")
+
+
+async def test_id_wins_over_a_moniker_that_looks_like_another_roles_id(app: LiveApp) -> None:
+    """A moniker may look like an id; an identifier naming one role's id and another's moniker means the id."""
+    async with app.host.db.session() as session:
+        admin_id = (await session.execute(select(Role.id).where(Role.moniker == "admin"))).scalar_one()
+    shadow = await create(app, "user.read", name=admin_id, title="Shadow")
+    reader = await person(app, "role.read", "obj.role.*")
+    response = await app.client.get(f"/v1/role/{admin_id}", headers=reader.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["moniker"] == "admin"
+    response = await app.client.get(f"/v1/role/{shadow['id']}", headers=reader.headers)
+    assert response.json()["data"]["moniker"] == admin_id
+
+    target = await person(app)
+    editor = await person(app, "user.write.other", "user.roles.other")
+    response = await app.client.patch(f"/v1/user/users/{target.id}", json={"roles": [admin_id]}, headers=editor.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["roles"] == ["admin"]

@@ -41,9 +41,10 @@ def check_moniker(moniker: str) -> None:
 
 
 async def get_role(session: AsyncSession, identifier: str) -> Role:
-    role = (
-        await session.execute(select(Role).where(or_(Role.id == identifier, Role.moniker == identifier)))
-    ).scalar_one_or_none()
+    """By id, else by moniker (a moniker may look like another role's id: the id wins)."""
+    role = await session.get(Role, identifier)
+    if role is None:
+        role = (await session.execute(select(Role).where(Role.moniker == identifier))).scalar_one_or_none()
     if role is None:
         raise role_not_found(identifier)
     return role
@@ -57,11 +58,15 @@ async def roles_by_identifiers(session: AsyncSession, identifiers: list[str]) ->
         .scalars()
         .all()
     )
-    known = {r.id for r in found} | {r.moniker for r in found}
-    missing = [i for i in identifiers if i not in known]
-    if missing:
-        raise role_not_found(missing[0])
-    return found
+    by_id = {r.id: r for r in found}
+    by_moniker = {r.moniker: r for r in found}
+    chosen: dict[str, Role] = {}
+    for identifier in identifiers:
+        role = by_id.get(identifier) or by_moniker.get(identifier)
+        if role is None:
+            raise role_not_found(identifier)
+        chosen[role.id] = role
+    return list(chosen.values())
 
 
 async def ensure_unique_moniker(session: AsyncSession, moniker: str, exclude_id: str | None = None) -> None:

@@ -5,7 +5,7 @@
 status mapping), ``paging`` (Link headers), ``retry`` (the retry rule and backoff).
 """
 
-from .client import LONG_CONDITIONS, MAX_PAGE_SIZE, ClientConfig, ConnectWiseClient
+from .client import LAST_UPDATED, LONG_CONDITIONS, MAX_PAGE_SIZE, ClientConfig, ConnectWiseClient
 from .conditions import C, Condition, Field, all_of, any_of
 from .errors import (
     ConnectWiseAuthFailed,
@@ -34,6 +34,7 @@ from .models import (
     CWModel,
     Forecast,
     ForecastItem,
+    ForecastRevenue,
     Info,
     Inventory,
     Manufacturer,
@@ -53,6 +54,7 @@ from .models import (
 )
 
 __all__ = [
+    "LAST_UPDATED",
     "LONG_CONDITIONS",
     "MAX_PAGE_SIZE",
     "Activity",
@@ -84,6 +86,7 @@ __all__ = [
     "Field",
     "Forecast",
     "ForecastItem",
+    "ForecastRevenue",
     "Info",
     "Inventory",
     "Manufacturer",

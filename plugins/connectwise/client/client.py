@@ -515,7 +515,11 @@ class ConnectWiseClient:
     @overload
     async def put(self, path: str, body: Any, model: type[T]) -> T: ...
     async def put(self, path: str, body: Any, model: Any = None) -> Any:
-        """``PUT`` (replace) a record; the stored record as ``model`` or a dict."""
+        """``PUT`` (replace) a record with the whole ``body``; the stored record as ``model`` or a dict.
+
+        A model body sends only the fields that are set, and ConnectWise replaces the record with it;
+        to change a few fields use :meth:`patch`.
+        """
         response = await self.request("PUT", path, json=body)
         return self._decode(response, model or dict[str, Any], method="PUT", path=clean_path(path))
 
@@ -532,7 +536,11 @@ class ConnectWiseClient:
         return self._decode(response, model or dict[str, Any], method="PATCH", path=clean_path(path))
 
     async def delete(self, path: str) -> None:
-        """``DELETE`` a record (ConnectWise answers 204); a 404 raises ``ConnectWiseNotFound``."""
+        """``DELETE`` a record (ConnectWise answers 204); a 404 raises ``ConnectWiseNotFound``.
+
+        The exception: when an earlier attempt of this same call may have been processed (its answer was
+        lost, or it got a 5xx) and the retry answers 404, the record is gone as asked and this returns.
+        """
         await self.request("DELETE", path)
 
     # -- lists -----------------------------------------------------------------------------------

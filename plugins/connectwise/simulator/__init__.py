@@ -11,7 +11,8 @@ Written from the wire-protocol notes (``connectwise.md``), independent of the pl
     sim.store, sim.faults, sim.callback_deliveries     # records, fault switches, delivery attempts
 
 ``optima_connectwise.simulator.testing.RunningSimulator(sim)`` does the serving and hands out httpx
-clients that carry the right Authorization / clientId / Accept headers. Seeding is deterministic
+clients that carry the right Authorization / clientId / Accept headers; ``python -m
+optima_connectwise.simulator --port 8021 --scale 1`` serves one out of process. Seeding is deterministic
 (``random.Random(seed)``, base date 2026-02-20T18:00:00Z): scale 1.0 is 40 members, 150 companies,
 600 contacts, 300 configurations, ~800 catalog items, 250 opportunities and 200 tickets, built in
 about 0.2 s. Catalog ids 3756 / 3757 / 3758 are "Labor & Installation - Field" / "- Tech" and

@@ -38,18 +38,6 @@ def invalid_object(resource: str, errors: list[dict[str, Any]], message: str | N
     return ConnectWiseError(400, "InvalidObject", message or f"{resource} object is invalid", errors)
 
 
-def invalid_field(resource: str, field: str, code: str, message: str) -> ConnectWiseError:
-    """400 ``InvalidObject`` naming a single field."""
-    return invalid_object(resource, [field_error(code, message, resource, field)])
-
-
-def invalid_query(parameter: str, message: str, code: str = "InvalidObject", resource: str = "") -> ConnectWiseError:
-    """400 for a bad query parameter (conditions, orderBy, page, ...)."""
-    return ConnectWiseError(
-        400, "InvalidObject", message, [field_error(code, message, resource or parameter, parameter)]
-    )
-
-
 def not_found(resource: str, record_id: int | str) -> ConnectWiseError:
     """404 ``NotFound`` for an unknown record id, worded as ConnectWise words it (``errors: null``)."""
     return ConnectWiseError(404, "NotFound", f"{resource} recordId {record_id} not found", None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 #: The fixed "today" of seeded data, so one seed always yields the same records.
@@ -80,8 +80,3 @@ def clone(record: Record) -> Record:
 def full_name(first: str | None, last: str | None) -> str:
     """``first last`` without stray spaces when either part is missing."""
     return " ".join(part for part in (first, last) if part)
-
-
-def days(value: float) -> timedelta:
-    """A ``timedelta`` of ``value`` days (seed arithmetic reads better with it)."""
-    return timedelta(days=value)

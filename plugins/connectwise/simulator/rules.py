@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from .errors import field_error, invalid_object
 from .records import Record, clone, compact, format_datetime, href, make_info, parse_datetime
 from .references import make_reference, record_path, reference_to, resolve_reference
-from .resources import CALLBACK_TYPES, SPECS, CollectionSpec
+from .resources import CALLBACK_TYPES, CollectionSpec
 from .store import RecordStore
 
 PRODUCT_CLASSES = ("Agreement", "Bundle", "Inventory", "NonInventory", "Service")
@@ -656,8 +656,3 @@ RULE_FIELDS: dict[str, tuple[str, ...]] = {
     "activities": ("customFields",),
     "contacts": ("communicationItems",),
 }
-
-
-def label_of(collection: str) -> str:
-    """The record label for 404 messages."""
-    return SPECS[collection].label

@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 import pytest
 from optima_connectwise.simulator import create_connectwise_simulator
+from optima_connectwise.simulator.resources import SPECS
+from optima_connectwise.simulator.rules import WriteContext, prepare
 from optima_connectwise.simulator.testing import RunningSimulator
 
 
@@ -376,3 +378,33 @@ def test_catalog_items_and_lookups(api: httpx.Client) -> None:
     assert manufacturers[0]["id"] == 248
     subcategory = api.get("/procurement/subcategories/112").json()
     assert subcategory["name"] == "Network-Switch" and subcategory["category"]["id"] == 18
+
+
+def test_get_then_put_back_round_trips(api: httpx.Client) -> None:
+    for path in (
+        "/company/companies/256",
+        "/sales/opportunities/5001",
+        "/company/contacts/1001",
+        "/procurement/catalog/3001",
+    ):
+        record = api.get(path).json()
+        response = api.put(path, json=record)
+        assert response.status_code == 200, (path, response.text)
+        again = response.json()
+        assert {k: v for k, v in again.items() if k != "_info"} == {k: v for k, v in record.items() if k != "_info"}
+
+
+def test_every_seeded_record_passes_its_own_validation() -> None:
+    sim = create_connectwise_simulator(seed=9, scale=0.3)
+    checked = 0
+    for spec in SPECS.values():
+        if not spec.writable:
+            continue
+        for record in sim.store.records(spec.name):
+            parent = sim.store.parent_of(spec.name, record["id"])
+            prepared = prepare(WriteContext(sim.store, spec, "tester", sim.store.now(), parent, record), record)
+            assert {k: v for k, v in prepared.items() if k != "_info"} == {
+                k: v for k, v in record.items() if k != "_info"
+            }, (spec.name, record["id"])
+            checked += 1
+    assert checked > 1000

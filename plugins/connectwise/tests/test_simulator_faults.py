@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -11,6 +13,8 @@ import pytest
 from optima_connectwise.simulator import ConnectWiseSimulator, create_connectwise_simulator
 from optima_connectwise.simulator.faults import FaultControls
 from optima_connectwise.simulator.testing import RunningSimulator
+
+from optima_platform.servers import free_port
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +158,37 @@ def test_fault_settings_validation() -> None:
     faults.set(timeout=2)
     assert faults.settings.timeout_burst == 1
     assert faults.plan("/x").hang == 2 and faults.plan("/x").hang == 0
+
+
+def test_out_of_process_simulator_is_controlled_over_http() -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "optima_connectwise.simulator", "--port", str(port), "--scale", "0.1", "--seed", "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        root = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                if httpx.get(f"{root}/login/companyinfo/optima").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and process.poll() is None, "simulator did not start"
+            time.sleep(0.05)
+        sim = create_connectwise_simulator(seed=3, scale=0.1)
+        headers = RunningSimulator(sim).headers()
+        api = f"{root}/v2025_1/apis/3.0"
+        assert httpx.post(f"{root}/__sim__/faults", json={"error_burst": 1}).status_code == 200
+        assert httpx.get(f"{api}/company/companies/256", headers=headers).status_code == 500
+        remote = httpx.get(f"{api}/company/companies/256", headers=headers).json()
+        local = sim.get("company", 256) or {}
+        for field in ("identifier", "name", "addressLine1", "phoneNumber"):
+            assert remote[field] == local[field]
+        assert remote["_info"]["lastUpdated"] == local["_info"]["lastUpdated"]
+        assert remote["country"]["_info"]["country_href"] == f"{api}/company/countries/1"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
