@@ -151,16 +151,24 @@ def db_current(ctx: click.Context, as_json: bool) -> None:
 @click.argument("plugin")
 @click.option("-m", "--message", required=True)
 @click.option("--autogenerate", is_flag=True, help="Diff the models against the migrated database.")
+@click.option("--rev-id", default=None, help="The revision id (e.g. hello_0002); default random.")
 @click.pass_context
-def db_revision(ctx: click.Context, plugin: str, message: str, autogenerate: bool) -> None:
-    """Write a new migration file into PLUGIN's lineage."""
+def db_revision(ctx: click.Context, plugin: str, message: str, autogenerate: bool, rev_id: str | None) -> None:
+    """Write a new migration file into PLUGIN's lineage (migrate first when autogenerating)."""
     from optima_platform.db import migrations
 
     host = host_for(ctx)
     lineage = next((lin for lin in host.lineages if lin.plugin == plugin), None)
     if lineage is None:
         fail(f"plugin {plugin} is not enabled or has no database")
-    migrations.revision(lineage, message, url=host.settings.database_url, autogenerate=autogenerate)
+
+    async def run() -> None:
+        try:
+            await migrations.revision(host.db, lineage, message, autogenerate=autogenerate, rev_id=rev_id)
+        finally:
+            await host.db.dispose()
+
+    asyncio.run(run())
 
 
 @cli.group()

@@ -116,9 +116,17 @@ class Host:
 
     def _validate_settings(self) -> None:
         known_sections = {"plugins"} | {p.manifest.section.split(".")[0] for p in self.installed.values()}
+        plugin_sections = {
+            p.manifest.section.split(".", 1)[1]
+            for p in self.installed.values()
+            if p.manifest.section.startswith("plugins.")
+        }
         for key in self.settings.sections:
             if key not in known_sections and not self.introspect:
                 raise SettingsError(f"unknown setting {key}: no installed plugin reads it; remove it")
+        for key in self.settings.section("plugins"):
+            if key not in plugin_sections and not self.introspect:
+                raise SettingsError(f"unknown setting plugins.{key}: no installed plugin is named {key}; remove it")
         for name in self.enabled:
             manifest = self.installed[name].manifest
             if manifest.settings is None:

@@ -1,6 +1,7 @@
 """Cache stores: Litestar's ``MemoryStore`` by default, ``RedisStore`` with ``OPTIMA_REDIS_URL``.
 
-Each plugin gets its own namespace (``optima:<plugin>:`` in Redis, a key prefix in memory).
+Each plugin gets its own namespace: Redis keys are ``<cache_prefix>_<plugin>:<key>`` (Litestars
+``RedisStore.with_namespace``), memory keys ``<plugin>:<key>``.
 """
 
 from __future__ import annotations

@@ -95,14 +95,17 @@ async def differences(db: Database, lineage: Lineage) -> list[Any]:
         return await conn.run_sync(compare)
 
 
-def revision(lineage: Lineage, message: str, *, url: str | None = None, autogenerate: bool = False) -> None:
-    """Write a new revision file into the lineage (autogenerate needs a migrated database at ``url``)."""
+async def revision(
+    db: Database, lineage: Lineage, message: str, *, autogenerate: bool = False, rev_id: str | None = None
+) -> None:
+    """Write a new revision file into the lineage; ``autogenerate`` diffs the models against ``db``
+    (migrate it to head first)."""
     if not autogenerate:
-        command.revision(_config(lineage), message=message, head="head")
+        command.revision(_config(lineage), message=message, head="head", rev_id=rev_id)
         return
-    from sqlalchemy import create_engine
-
-    sync_url = (url or "").replace("+aiosqlite", "").replace("+asyncpg", "+psycopg")
-    engine = create_engine(sync_url)
-    with engine.begin() as conn:
-        command.revision(_config(lineage, conn), message=message, autogenerate=True, head="head")
+    async with db.engine.connect() as conn:
+        await conn.run_sync(
+            lambda sync: command.revision(
+                _config(lineage, sync), message=message, autogenerate=True, head="head", rev_id=rev_id
+            )
+        )

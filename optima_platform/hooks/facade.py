@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import pluggy
 
-from optima_platform.hooks.registry import resolve
+from optima_platform.hooks.registry import PluginError, resolve
 
 
 class Hooks:
@@ -26,6 +27,11 @@ class Hooks:
         out = []
         for impl in self._impls(name):
             result = impl.function(*(kwargs[arg] for arg in impl.argnames))
+            if inspect.isawaitable(result):
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+                raise PluginError(f"plugin {impl.plugin_name}: hook {name} must be a plain function, not async")
             if result is not None:
                 out.append((impl.plugin_name, result))
         return out

@@ -1,7 +1,9 @@
 """The hook catalogue: every hook a plugin may implement, with what it must return.
 
-Hooks may be plain functions or coroutines; the host awaits what needs awaiting. A plugin module
-implements a hook by defining a function of the same name decorated with ``@hookimpl``.
+A plugin module (or object) implements a hook by defining a function of the same name decorated
+with ``@hookimpl``; it may accept any subset of the hook's arguments. Contribution hooks are read
+synchronously (introspection calls them without an event loop): they must be plain functions. Life
+cycle, demo, authentication and extension hooks may be coroutines; the host awaits them.
 """
 
 from __future__ import annotations

@@ -65,8 +65,27 @@ def api_error_handler(_: Request[Any, Any, Any], exc: ApiError) -> Response[Any]
     return Response(exc.body(), status_code=exc.status)
 
 
-def validation_handler(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
-    body = error_body(400, "Validation error", "ValidationError", errors=_validation_errors(exc))
+def _wire_names(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """Handler argument name → the query/header name clients send (``include_address`` → ``includeAddress``)."""
+    names: dict[str, str] = {}
+    try:
+        parameters = request.route_handler.parsed_fn_signature.parameters
+    except Exception:
+        return names
+    for name, field in parameters.items():
+        wire = getattr(field.kwarg_definition, "name", None) or getattr(field.kwarg_definition, "query", None)
+        if isinstance(wire, str) and wire != name:
+            names[name] = wire
+    return names
+
+
+def validation_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors = _validation_errors(exc)
+    names = _wire_names(request)
+    for error in errors:
+        if error["path"] and error["path"][0] in names:
+            error["path"][0] = names[error["path"][0]]
+    body = error_body(400, "Validation error", "ValidationError", errors=errors)
     return Response(body, status_code=400)
 
 

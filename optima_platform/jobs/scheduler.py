@@ -104,16 +104,20 @@ class Scheduler:
             await self.host.leases.extend(lease_name, token, HEARTBEAT * 3)
 
     async def run_once(self, name: str) -> JobStatus:
-        """Run ``name`` now (holding its lease so no scheduled copy overlaps); raises JobBusy or KeyError."""
+        """Run ``name`` now, holding its lease so no scheduled copy overlaps and the next scheduled run
+        waits out the interval; raises JobBusy (lease held) or KeyError. Without Redis the lease is
+        per process, so ``optima jobs run`` beside a server cannot see the server's lease."""
         registered = self.jobs[name]
         lease_name = f"job:{name}"
         token = await self.host.leases.acquire(lease_name, max(registered.job.interval, HEARTBEAT * 2))
         if token is None:
             raise JobBusy(name)
+        started = time.monotonic()
         try:
             return await self._run_recorded(registered)
         finally:
-            await self.host.leases.release(lease_name, token)
+            # like a scheduled run, a manual run counts for its interval
+            await self.host.leases.extend(lease_name, token, registered.job.interval - (time.monotonic() - started))
 
     async def _run_recorded(self, registered: RegisteredJob) -> JobStatus:
         job = registered.job

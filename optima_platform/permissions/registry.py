@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from optima_platform.hooks.contributions import FieldGate, PermissionCategory, PermissionNode
+from optima_platform.hooks.registry import PluginError
 
 FIELD_CATEGORY = "object"
 
@@ -57,7 +58,8 @@ class PermissionRegistry:
 
     def _add(self, category: RegisteredCategory, plugin: str, node: PermissionNode) -> None:
         if node.node in self.nodes:
-            raise ValueError(f"plugin {plugin}: permission node {node.node} is already declared")
+            owner = self.nodes[node.node].plugin
+            raise PluginError(f"plugin {plugin}: permission node {node.node} is already declared by {owner}; rename it")
         registered = RegisteredNode(node.node, node.description, plugin, node.dependencies)
         self.nodes[node.node] = registered
         category.nodes.append(registered)

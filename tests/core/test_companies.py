@@ -302,10 +302,6 @@ async def test_get_company_bad_flag(app: LiveApp) -> None:
     assert error["message"] == "Expected `bool`, got `str`" and error["path"]
 
 
-@pytest.mark.xfail(
-    reason="optima_platform/http/exceptions.py reports the handler argument (include_address), not the wire name",
-    strict=False,
-)
 async def test_bad_flag_error_names_the_query_parameter(app: LiveApp) -> None:
     stored = await company(app, "Company 04")
     headers = await app.headers("company.fetch", "obj.company.*")

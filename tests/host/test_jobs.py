@@ -45,6 +45,8 @@ async def test_run_once_refuses_while_the_lease_is_held(databases: DatabaseFacto
     try:
         status = await app.host.scheduler.run_once("probe.tick")
         assert status.last_outcome == "success" and status.runs == 1
+        assert await app.host.leases.acquire("job:probe.tick", 30) is None  # held for the interval
+        await asyncio.sleep(1.1)
         token = await app.host.leases.acquire("job:probe.tick", 30)
         assert token is not None
         with pytest.raises(JobBusy):

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from optima_platform.hooks.contributions import PermissionCategory, PermissionNode, PluginManifest
 from optima_platform.hooks.registry import PluginError
+from optima_platform.hooks.specs import hookimpl
 from optima_platform.host import Host
 from optima_platform.settings import Settings, SettingsError, load_settings
 from optima_platform.testing.fixtures import DatabaseFactory, make_settings, start_live_app
@@ -210,3 +212,42 @@ def test_cli_start_up_error_is_one_line(tmp_path: Path) -> None:
         "optima: plugin nosuch: enabled in config but not installed; "
         "install it or remove it from [plugins] enabled / OPTIMA_PLUGINS"
     ]
+
+
+def test_misspelt_plugin_section_is_refused() -> None:
+    settings = make_settings("sqlite+aiosqlite:///:memory:", plugins=["core"], plugin_sections={"helo": {"a": 1}})
+    with pytest.raises(SettingsError, match=r"unknown setting plugins\.helo: no installed plugin is named helo"):
+        build(settings)
+
+
+class AsyncRoutes:
+    @hookimpl
+    def optima_plugin(self) -> PluginManifest:
+        return PluginManifest(name="asyncroutes", version="1.0")
+
+    @hookimpl
+    async def optima_routes(self) -> list[object]:
+        return []
+
+
+class Duplicate:
+    @hookimpl
+    def optima_plugin(self) -> PluginManifest:
+        return PluginManifest(name="duplicate", version="1.0")
+
+    @hookimpl
+    def optima_permissions(self) -> list[PermissionCategory]:
+        return [PermissionCategory("x", "X", "X", (PermissionNode("user.read", "again"),))]
+
+
+def test_async_contribution_hook_names_the_plugin() -> None:
+    from optima_platform.app import create_litestar
+
+    host = build(make_settings("sqlite+aiosqlite:///:memory:", plugins=["asyncroutes"]), AsyncRoutes())
+    with pytest.raises(PluginError, match="plugin asyncroutes: hook optima_routes must be a plain function"):
+        create_litestar(host)
+
+
+def test_duplicate_node_names_both_plugins() -> None:
+    with pytest.raises(PluginError, match=r"plugin duplicate: permission node user\.read is already declared by core"):
+        build(make_settings("sqlite+aiosqlite:///:memory:", plugins=["duplicate"]), Duplicate())

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from optima_platform.core.models import Company
 from optima_platform.testing.fixtures import DatabaseFactory, LiveApp, make_settings, start_live_app
+from optima_platform.testing.matrix import check_auth_matrix
 
 HELLO_NODES = ("hello.greet", "hello.greet.shout", "hello.greetings.fetch.many", "hello.tally.fetch")
 GREETING_KEYS = {"id", "name", "message", "createdBy", "createdAt"}
@@ -101,7 +102,7 @@ async def test_pagination_query_is_validated(app: LiveApp) -> None:
     assert response.status_code == 400
     body = response.json()
     assert body["error"] == "ValidationError" and body["successful"] is False
-    assert body["errors"] == [{"path": ["query", "rpp"], "message": "Expected `int` >= 1"}]
+    assert body["errors"] == [{"path": ["rpp"], "message": "Expected `int` >= 1"}]
 
 
 @pytest.mark.parametrize(
@@ -122,6 +123,10 @@ async def test_401_without_a_token(app: LiveApp, method: str, path: str, body: A
             "error": "Unauthorized",
             "successful": False,
         }
+
+
+async def test_auth_matrix(app: LiveApp) -> None:
+    assert await check_auth_matrix(app, "hello") == 3 * 2 + 3
 
 
 @pytest.mark.parametrize(
@@ -188,8 +193,8 @@ async def test_field_gating(app: LiveApp) -> None:
         ({"name": ""}, ["name"]),
         ({"name": "x" * 101}, ["name"]),
         ({"name": "x", "shout": "loud"}, ["shout"]),
-        ({"name": "x", "colour": "red"}, []),
-        ({}, []),
+        ({"name": "x", "colour": "red"}, ["colour"]),
+        ({}, ["name"]),
         ([], []),
     ],
 )

@@ -6,7 +6,6 @@ import asyncio
 import time
 from importlib.metadata import entry_points
 
-import msgspec
 import optima_hello.plugin
 import pytest
 from sqlalchemy import inspect
@@ -25,9 +24,9 @@ async def table_names(host: Host) -> set[str]:
         return set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
 
 
-def with_hello_section(settings: Settings, **values: object) -> Settings:
-    """``[plugins.hello]`` values (``make_settings`` cannot take a ``plugins`` section itself)."""
-    return msgspec.structs.replace(settings, sections={**settings.sections, "plugins": {"hello": values}})
+def hello_settings(plugins: list[str] | None = None, **values: object) -> Settings:
+    """Settings with a ``[plugins.hello]`` table holding ``values``."""
+    return make_settings("sqlite+aiosqlite://", plugins=plugins or ["core", "hello"], plugin_sections={"hello": values})
 
 
 def test_discovered_through_its_entry_point() -> None:
@@ -117,13 +116,12 @@ async def test_disabled_plugin_contributes_nothing(databases: DatabaseFactory) -
 
 
 def test_settings_section_is_validated() -> None:
-    base = make_settings("sqlite+aiosqlite://", plugins=["core", "hello"])
-    host = Host.build(with_hello_section(base, greeting="Hi", punctuation="."))
+    host = Host.build(hello_settings(greeting="Hi", punctuation="."))
     assert host.settings_for("hello").greeting == "Hi"
     assert optima_hello.plugin.optima_enrich_company(host, {"name": "Acme"}, frozenset()) == {"greeting": "Hi, Acme."}
 
     with pytest.raises(PluginError) as missing:
-        Host.build(with_hello_section(base, greeting=""))
+        Host.build(hello_settings(greeting=""))
     message = str(missing.value)
     assert "\n" not in message
     assert message == (
@@ -131,15 +129,14 @@ def test_settings_section_is_validated() -> None:
     )
 
     with pytest.raises(SettingsError) as unknown:
-        Host.build(with_hello_section(base, colour="red"))
-    assert "plugins.hello" in str(unknown.value) and "colour" in str(unknown.value)
+        Host.build(hello_settings(colour="red"))
+    assert str(unknown.value) == "invalid setting plugins.hello.colour: unknown setting"
+    with pytest.raises(SettingsError) as wrong_type:
+        Host.build(hello_settings(greeting=3))
+    assert str(wrong_type.value) == "invalid setting plugins.hello.greeting: Expected `str`, got `int`"
 
     # Disabled, the plugin's section is not validated at all.
-    Host.build(
-        msgspec.structs.replace(
-            with_hello_section(base, greeting=""), plugins=msgspec.structs.replace(base.plugins, enabled=["core"])
-        )
-    )
+    assert Host.build(hello_settings(["core"], greeting="", colour="red")).enabled == ["core"]
 
 
 async def test_demo_hooks(databases: DatabaseFactory) -> None:

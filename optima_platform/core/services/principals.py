@@ -22,15 +22,26 @@ class CachedGrant(msgspec.Struct, array_like=True):
     source: str
 
 
+def _epoch_key(host: Host) -> str:
+    return f"{host.settings.cache_prefix}:core:{ROLE_EPOCH_KEY}"
+
+
 async def role_epoch(host: Host) -> str:
-    value = await host.store("core").get(ROLE_EPOCH_KEY)
-    return value.decode() if value else "0"
+    """The current role epoch: shared in Redis across instances, per process otherwise."""
+    redis = host.stores.redis
+    if redis is not None:
+        value = await redis.get(_epoch_key(host))
+        return value.decode() if value else "0"
+    return str(host.state.get("core.role_epoch", 0))
 
 
 async def bump_role_epoch(host: Host) -> None:
-    """Invalidate every cached permission set (call after any role change)."""
-    epoch = int(await role_epoch(host)) + 1
-    await host.store("core").set(ROLE_EPOCH_KEY, str(epoch))
+    """Invalidate every cached permission set (call after any role change); atomic in Redis."""
+    redis = host.stores.redis
+    if redis is not None:
+        await redis.incr(_epoch_key(host))
+    else:
+        host.state["core.role_epoch"] = host.state.get("core.role_epoch", 0) + 1
 
 
 async def load_grants(session: AsyncSession, user_id: str) -> list[Grant]:
