@@ -103,6 +103,23 @@ def _env_plugins() -> list[str] | None:
     return [p.strip() for p in value.split(",") if p.strip()] if value else None
 
 
+@dataclass(frozen=True)
+class SignedInUser:
+    """A user a test created, with an access token."""
+
+    id: str
+    email: str
+    token: str
+
+    @property
+    def local(self) -> str:
+        return self.email.split("@")[0]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
 @dataclass
 class LiveApp:
     """A real server on a loopback port, its host (same process and loop) and an HTTP client."""
@@ -127,6 +144,18 @@ class LiveApp:
             self.host, email=email, name=None, roles=list(roles), permissions=list(permissions)
         )
         return issued.access_token
+
+    async def user(
+        self, *permissions: str, roles: Iterable[str] = (), name: str | None = None, email: str | None = None
+    ) -> SignedInUser:
+        """A fresh user (or ``email``'s, nodes and roles added) holding ``permissions`` and ``roles``."""
+        from optima_platform.core.services.tokens import issue_for_email
+
+        email = email or f"u-{secrets.token_hex(5)}@example.test"
+        issued = await issue_for_email(
+            self.host, email=email, name=name, roles=list(roles), permissions=list(permissions)
+        )
+        return SignedInUser(issued.user_id, email.strip().lower(), issued.access_token)
 
     async def headers(self, *permissions: str, roles: Iterable[str] = ()) -> dict[str, str]:
         return {"Authorization": f"Bearer {await self.token(permissions=permissions, roles=roles)}"}

@@ -5,15 +5,14 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from optima_platform.core.models import AuthSession, Role, User, user_roles
-from optima_platform.core.services.tokens import issue_for_email
 from optima_platform.testing.fixtures import DatabaseFactory, LiveApp, make_settings, start_live_app
+from optima_platform.testing.fixtures import SignedInUser as Person
 
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 USER_KEYS = {"id", "name", "email", "login", "image", "roles", "permissions", "createdAt", "updatedAt"}
@@ -26,26 +25,8 @@ async def app(databases: DatabaseFactory) -> AsyncIterator[LiveApp]:
     await live.stop()
 
 
-@dataclass
-class Person:
-    id: str
-    email: str
-    token: str
-
-    @property
-    def local(self) -> str:
-        return self.email.split("@")[0]
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
 async def person(app: LiveApp, *permissions: str, roles: Iterable[str] = (), name: str | None = None) -> Person:
-    """A fresh user holding ``permissions`` directly and ``roles``, with a live session."""
-    email = f"u-{secrets.token_hex(5)}@example.test"
-    issued = await issue_for_email(app.host, email=email, name=name, roles=list(roles), permissions=list(permissions))
-    return Person(issued.user_id, email, issued.access_token)
+    return await app.user(*permissions, roles=roles, name=name)
 
 
 async def make_role(app: LiveApp, *permissions: str, title: str = "Test Role") -> Role:
