@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import inspect
 from typing import Any
 
 import pluggy
 
 from optima_platform.hooks.registry import PluginError, resolve
+
+
+def _run_to_completion(awaitable: Any, what: str) -> Any:
+    """The value of a coroutine returned by a contribution hook, awaited on an event loop of its own
+    (a worker thread's when this thread already runs one). Contribution hooks should not do I/O."""
+
+    async def wait() -> Any:
+        return await awaitable
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(wait())
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="optima-hook") as pool:
+        try:
+            return pool.submit(asyncio.run, wait()).result(timeout=30)
+        except concurrent.futures.TimeoutError:
+            raise PluginError(f"{what} did not return within 30 seconds") from None
 
 
 class Hooks:
@@ -23,15 +43,13 @@ class Hooks:
         return sorted(impls, key=lambda impl: rank.get(impl.plugin_name, len(rank)))
 
     def collect(self, name: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Call a synchronous hook on each plugin in start-up order: ``[(plugin, result), ...]``."""
+        """Call a hook on each plugin in start-up order: ``[(plugin, result), ...]``; coroutine
+        results are awaited to completion (so contribution hooks may be async)."""
         out = []
         for impl in self._impls(name):
             result = impl.function(*(kwargs[arg] for arg in impl.argnames))
             if inspect.isawaitable(result):
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
-                raise PluginError(f"plugin {impl.plugin_name}: hook {name} must be a plain function, not async")
+                result = _run_to_completion(result, f"plugin {impl.plugin_name}: hook {name}")
             if result is not None:
                 out.append((impl.plugin_name, result))
         return out

@@ -1,9 +1,9 @@
 """The hook catalogue: every hook a plugin may implement, with what it must return.
 
 A plugin module (or object) implements a hook by defining a function of the same name decorated
-with ``@hookimpl``; it may accept any subset of the hook's arguments. Contribution hooks are read
-synchronously (introspection calls them without an event loop): they must be plain functions. Life
-cycle, demo, authentication and extension hooks may be coroutines; the host awaits them.
+with ``@hookimpl``; it may accept any subset of the hook's arguments. Any hook may be a coroutine;
+the host awaits it. Contribution hooks (routes, permissions, gates, database, jobs, socket events,
+CLI commands) are read at start-up and by introspection, so they must only declare: no I/O.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -9,11 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from litestar import Response
 
 from optima_platform.hooks.contributions import PermissionCategory, PermissionNode, PluginManifest
 from optima_platform.hooks.registry import PluginError
 from optima_platform.hooks.specs import hookimpl
 from optima_platform.host import Host
+from optima_platform.http.envelope import envelope
+from optima_platform.http.routes import get
 from optima_platform.settings import Settings, SettingsError, load_settings
 from optima_platform.testing.fixtures import DatabaseFactory, make_settings, start_live_app
 from tests.host.probe_plugin import Configured, NeedsMissing, NeedsProbe, ProbePlugin
@@ -220,6 +224,11 @@ def test_misspelt_plugin_section_is_refused() -> None:
         build(settings)
 
 
+@get("/async/ping", permissions=["async.node"])
+async def async_ping() -> Response[dict[str, object]]:
+    return envelope("pong", "Pong")
+
+
 class AsyncRoutes:
     @hookimpl
     def optima_plugin(self) -> PluginManifest:
@@ -227,7 +236,12 @@ class AsyncRoutes:
 
     @hookimpl
     async def optima_routes(self) -> list[object]:
-        return []
+        await asyncio.sleep(0)
+        return [async_ping]
+
+    @hookimpl
+    async def optima_permissions(self) -> list[PermissionCategory]:
+        return [PermissionCategory("async", "Async", "Async", (PermissionNode("async.node", "n"),))]
 
 
 class Duplicate:
@@ -240,12 +254,21 @@ class Duplicate:
         return [PermissionCategory("x", "X", "X", (PermissionNode("user.read", "again"),))]
 
 
-def test_async_contribution_hook_names_the_plugin() -> None:
-    from optima_platform.app import create_litestar
+async def test_async_contribution_hooks_are_awaited(databases: DatabaseFactory) -> None:
+    app = await start_live_app(
+        make_settings(await databases.create(), plugins=["asyncroutes"]), extra_plugins=[AsyncRoutes()]
+    )
+    try:
+        assert "async.node" in app.host.permissions.nodes
+        response = await app.client.get("/v1/async/ping", headers=await app.headers("async.node"))
+        assert response.status_code == 200 and response.json()["data"] == "pong"
+    finally:
+        await app.stop()
 
+
+def test_async_contribution_hooks_work_without_a_loop() -> None:
     host = build(make_settings("sqlite+aiosqlite:///:memory:", plugins=["asyncroutes"]), AsyncRoutes())
-    with pytest.raises(PluginError, match="plugin asyncroutes: hook optima_routes must be a plain function"):
-        create_litestar(host)
+    assert "async.node" in host.permissions.nodes
 
 
 def test_duplicate_node_names_both_plugins() -> None:
