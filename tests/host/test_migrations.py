@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from optima_platform.db import migrations
 from optima_platform.host import Host
+from optima_platform.settings import PluginsSettings
 from optima_platform.testing.fixtures import DatabaseFactory, make_settings
 from tests.host.probe_plugin import ProbePlugin
 
 
 async def test_models_and_migrations_agree(databases: DatabaseFactory) -> None:
-    host = Host.build(make_settings(await databases.create()))
+    """Every installed plugin's lineage (introspection: no plugin settings needed to migrate)."""
+    settings = make_settings(await databases.create())
+    everything = msgspec.structs.replace(settings, plugins=PluginsSettings(enabled=None))
+    host = Host.build(everything, introspect=True)
+    assert set(host.enabled) == set(host.installed)
     try:
         await migrations.upgrade(host.db, host.lineages)
         state = await migrations.current(host.db, host.lineages)

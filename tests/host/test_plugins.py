@@ -39,7 +39,9 @@ def test_core_cannot_be_disabled() -> None:
 
 
 def test_every_installed_plugin_is_enabled_without_config() -> None:
-    host = Host.build(Settings(database_url="sqlite+aiosqlite:///:memory:"), extra_plugins=[ProbePlugin()])
+    host = Host.build(
+        Settings(database_url="sqlite+aiosqlite:///:memory:"), extra_plugins=[ProbePlugin()], introspect=True
+    )
     assert set(host.enabled) == set(host.installed)
 
 
