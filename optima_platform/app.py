@@ -19,11 +19,13 @@ from litestar.static_files import create_static_files_router
 
 from optima_platform import __version__
 from optima_platform.db import migrations
+from optima_platform.hooks.registry import PluginError
 from optima_platform.host import Host, RouteInfo
 from optima_platform.http.exceptions import EXCEPTION_HANDLERS
 from optima_platform.http.guard import permission_guard, unauthorized
 from optima_platform.http.request import OptimaRequest
 from optima_platform.permissions.principal import Principal
+from optima_platform.settings import SettingsError
 
 log = logging.getLogger("optima")
 BASE = "/v1"
@@ -118,7 +120,11 @@ def create_litestar(
     async def on_startup(app: Litestar) -> None:
         if auto_migrate:
             await migrations.upgrade(host.db, host.lineages)
-        await host.start()
+        try:
+            await host.start()
+        except (PluginError, SettingsError) as exc:
+            host.state["startup_error"] = exc
+            raise
         for callback in after_start or ():
             await callback()
         if jobs_on:
@@ -161,4 +167,23 @@ def create_asgi(
 ) -> Any:
     """The served ASGI app: Socket.IO at ``/socket.io/`` in front of the Litestar app."""
     app = create_litestar(host, auto_migrate=auto_migrate, run_jobs=run_jobs, after_start=after_start)
-    return host.realtime.asgi(app)
+    return host.realtime.asgi(_short_startup_errors(app, host))
+
+
+def _short_startup_errors(app: Any, host: Host) -> Any:
+    """Report a plugin's start-up refusal as its one line, not as a lifespan traceback."""
+
+    async def asgi(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+
+        async def send_short(message: dict[str, Any]) -> None:
+            error = host.state.get("startup_error")
+            if message.get("type") == "lifespan.startup.failed" and error is not None:
+                message = {**message, "message": f"optima: {error}"}
+            await send(message)
+
+        await app(scope, receive, send_short)
+
+    return asgi

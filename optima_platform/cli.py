@@ -88,13 +88,17 @@ def cli(ctx: click.Context, config: str | None) -> None:
 @click.pass_context
 def serve(ctx: click.Context, bind: str | None, port: int | None, config: str | None, demo: bool) -> None:
     """Serve the API (REST under /v1 and Socket.IO at /socket.io/)."""
+    from optima_platform.serve import StartupFailed
     from optima_platform.serve import serve as run_server
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         asyncio.run(run_server(config or ctx.obj.get("config"), bind=bind, port=port, demo=demo))
     except (PluginError, SettingsError) as exc:
         fail(str(exc))
+    except StartupFailed:
+        sys.exit(2)
     except KeyboardInterrupt:
         pass
 

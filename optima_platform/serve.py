@@ -58,6 +58,13 @@ async def serve(config: str | None, *, bind: str | None, port: int | None, demo:
         await server.serve()
     finally:
         await run.stop()
+    error = host.state.get("startup_error")
+    if error is not None:
+        raise StartupFailed(str(error))
+
+
+class StartupFailed(Exception):
+    """A plugin refused to start; its one-line reason has been printed already."""
 
 
 def _banner(host: Host, run: DemoRun | None) -> None:

@@ -13,7 +13,20 @@ from optima_platform.demo import Demo
 from optima_platform.host import Host
 
 DEMO_ROLES = [
-    ("technician", "Technician", ["user.read", "user.write", "company.*", "credential.*", "credential_type.fetch*"]),
+    (
+        "technician",
+        "Technician",
+        [
+            "user.read",
+            "user.write",
+            "company.*",
+            "obj.company.*",
+            "credential.*",
+            "credential_type.*",
+            "obj.credential.*",
+            "obj.credentialType.*",
+        ],
+    ),
     ("sales", "Sales", ["user.read", "user.write", "company.fetch", "company.fetch.many", "obj.company.*"]),
     ("viewer", "Viewer", ["user.read", "company.fetch", "company.fetch.many", "obj.company.*"]),
 ]

@@ -14,6 +14,8 @@ from typing import Any, Literal
 import litestar
 from litestar.openapi.spec import Operation
 
+from optima_platform.http.schemas import error_responses
+
 AuthKind = Literal["none", "token", "refresh", "secret"]
 
 
@@ -59,9 +61,11 @@ def _declare(method: Callable[..., Any]) -> Callable[..., Any]:
         nodes = tuple(permissions)
         cond = dict(conditional or {})
         opt = {"auth": auth, "permissions": nodes, "gate": gate, "conditional": cond, **kwargs.pop("opt", {})}
+        responses = {**error_responses(auth, bool(nodes) or bool(cond)), **kwargs.pop("responses", {})}
         return method(
             path,
             opt=opt,
+            responses=responses,
             operation_class=_operation_class(nodes, auth, cond),
             description=_describe(description, nodes, auth, cond),
             **kwargs,
