@@ -148,6 +148,18 @@ async def test_openapi_lists_permissions_and_docs_work_offline(app: LiveApp) -> 
     operation = schema["paths"]["/v1/probe/echo"]["post"]
     assert operation["x-permissions"] == ["probe.use"]
     assert "probe.use" in operation["description"]
+    responses = operation["responses"]
+    assert set(responses) >= {"201", "400", "401", "403", "413", "500"}
+    refs = {code: str(r["content"]["application/json"]["schema"]) for code, r in responses.items() if code != "201"}
+    assert "ValidationErrorBody" in refs["400"] and "ForbiddenBody" in refs["403"] and "ErrorBody" in refs["401"]
+    components = schema["components"]["schemas"]
+    assert set(components["ValidationErrorBody"]["properties"]) == {
+        "status",
+        "message",
+        "error",
+        "errors",
+        "successful",
+    }
     page = await app.client.get("/v1/schema")
     assert page.status_code == 200
     assert "cdn." not in page.text and "/v1/schema/static/swagger-ui-bundle.js" in page.text
