@@ -29,11 +29,19 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
-def host_for(ctx: click.Context, *, introspect: bool = False) -> Any:
+def host_for(ctx: click.Context, *, introspect: bool = False, plugin_settings: bool = True) -> Any:
+    """The host for a command; one-line exit on a configuration error.
+
+    ``plugin_settings=False`` for commands that only touch the database, so they work beside a
+    demo server (whose plugin settings live in that process) or with a plugin not yet configured.
+    """
     from optima_platform.runtime import build_host
 
+    config = ctx.find_root().params.get("config") if ctx.find_root() else None
     try:
-        return build_host(ctx.obj.get("config") if ctx.obj else None, introspect=introspect)
+        return build_host(
+            config or (ctx.obj or {}).get("config"), introspect=introspect, plugin_settings=plugin_settings
+        )
     except (PluginError, SettingsError) as exc:
         fail(str(exc))
 
@@ -67,7 +75,8 @@ class OptimaGroup(click.Group):
         return sorted(set(super().list_commands(ctx)) | set(self._load()))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return super().get_command(ctx, cmd_name) or self._load().get(cmd_name)
+        plugin_commands = self._load()  # first: it also merges plugins' subcommands into host groups
+        return super().get_command(ctx, cmd_name) or plugin_commands.get(cmd_name)
 
 
 @click.group(cls=OptimaGroup)
@@ -114,7 +123,7 @@ def db_upgrade(ctx: click.Context) -> None:
     """Apply every enabled plugin's migrations up to head."""
     from optima_platform.db import migrations
 
-    host = host_for(ctx)
+    host = host_for(ctx, plugin_settings=False)
 
     async def run() -> None:
         try:
@@ -134,7 +143,7 @@ def db_current(ctx: click.Context, as_json: bool) -> None:
     """Show each lineage's applied revision and its head."""
     from optima_platform.db import migrations
 
-    host = host_for(ctx)
+    host = host_for(ctx, plugin_settings=False)
 
     async def run() -> dict[str, Any]:
         try:
@@ -161,7 +170,7 @@ def db_revision(ctx: click.Context, plugin: str, message: str, autogenerate: boo
     """Write a new migration file into PLUGIN's lineage (migrate first when autogenerating)."""
     from optima_platform.db import migrations
 
-    host = host_for(ctx)
+    host = host_for(ctx, plugin_settings=False)
     lineage = next((lin for lin in host.lineages if lin.plugin == plugin), None)
     if lineage is None:
         fail(f"plugin {plugin} is not enabled or has no database")
@@ -232,7 +241,7 @@ def jobs_list(ctx: click.Context, as_json: bool) -> None:
     """Each job of the enabled plugins with its interval and last run."""
     from optima_platform.db.base import iso
 
-    host = host_for(ctx)
+    host = host_for(ctx, plugin_settings=False)
 
     async def run() -> list[dict[str, Any]]:
         try:

@@ -16,13 +16,20 @@ def build_host(
     *,
     settings: Settings | None = None,
     introspect: bool = False,
+    plugin_settings: bool = True,
     extra_plugins: Iterable[Any] = (),
 ) -> Host:
-    """Settings from ``config`` (or given), the secret key ensured, plugins resolved."""
+    """Settings from ``config`` (or given), plugins resolved.
+
+    ``introspect``: connect to nothing, need no secret and no plugin settings (``routes``).
+    ``plugin_settings=False``: the secret key and database as usual, but plugins' settings are not
+    enforced, for commands that only touch the database (``token issue``, ``db upgrade``).
+    """
     settings = settings or load_settings(config)
     if not introspect:
         settings = ensure_secret_key(settings)
-    return Host.build(settings, extra_plugins=extra_plugins, introspect=introspect)
+    lenient = introspect or not plugin_settings
+    return Host.build(settings, extra_plugins=extra_plugins, introspect=lenient)
 
 
 @asynccontextmanager

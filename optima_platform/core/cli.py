@@ -14,7 +14,7 @@ from optima_platform.http.errors import ApiError
 def _host() -> object:
     from optima_platform.cli import host_for
 
-    return host_for(click.get_current_context())
+    return host_for(click.get_current_context(), plugin_settings=False)
 
 
 @click.group("token")

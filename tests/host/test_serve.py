@@ -16,15 +16,16 @@ import pytest
 from optima_platform.servers import free_port
 
 
-def _env() -> dict[str, str]:
+def _env(plugins: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPTIMA_")}
-    if os.environ.get("OPTIMA_TEST_PLUGINS"):
-        env["OPTIMA_PLUGINS"] = os.environ["OPTIMA_TEST_PLUGINS"]
+    plugins = plugins or os.environ.get("OPTIMA_TEST_PLUGINS")
+    if plugins:
+        env["OPTIMA_PLUGINS"] = plugins
     return env
 
 
 class Served:
-    def __init__(self, cwd: Path, *args: str) -> None:
+    def __init__(self, cwd: Path, *args: str, plugins: str | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.cwd = cwd
@@ -32,7 +33,7 @@ class Served:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "optima_platform", "serve", "--port", str(self.port), *args],
             cwd=cwd,
-            env=_env(),
+            env=_env(plugins),
             stdout=self.log.open("w"),
             stderr=subprocess.STDOUT,
         )
@@ -60,7 +61,8 @@ class Served:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    server = Served(tmp_path)
+    """Plain ``serve`` with only the core plugin: other plugins need their settings outside the demo."""
+    server = Served(tmp_path, plugins="core")
     yield server
     server.stop()
 
@@ -72,6 +74,33 @@ def test_serve_embedded_default_answers_teapot(served: Served) -> None:
     assert response.json() == {"status": 418, "message": "I'm a teapot", "successful": False}
     assert (served.cwd / "optima.db").is_file() and (served.cwd / ".optima-secret").is_file()
     assert httpx.get(f"{served.url}/v1/schema/openapi.json").json()["info"]["title"] == "Optima API"
+
+
+def test_plain_serve_refuses_an_unconfigured_plugin_in_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "optima_platform", "serve", "--port", str(free_port())],
+        cwd=tmp_path,
+        env=_env("core,connectwise"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if (
+        "connectwise"
+        not in subprocess.run(
+            [sys.executable, "-m", "optima_platform", "plugins", "list"],
+            cwd=tmp_path,
+            env=_env(),
+            capture_output=True,
+            text=True,
+        ).stdout
+    ):
+        pytest.skip("the connectwise plugin is not installed")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "optima: plugin connectwise: setting plugins.connectwise.site is required; "
+        "set it in optima.toml or disable connectwise"
+    ]
 
 
 def test_serve_demo_prints_how_to_sign_in_and_the_cli_acts_on_its_data(tmp_path: Path) -> None:

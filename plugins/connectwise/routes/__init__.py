@@ -1,0 +1,1 @@
+"""The plugin's routes: ``/cw/members``, ``/cw/callback/...`` and ConnectWise views of companies."""
