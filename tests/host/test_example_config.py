@@ -19,6 +19,15 @@ def test_example_config_loads_and_builds() -> None:
     assert host.settings_for("core").microsoft.tenant == "organizations"
 
 
+def test_example_config_has_a_section_per_plugin_with_settings() -> None:
+    settings = load_settings(str(EXAMPLE), env={})
+    host = Host.build(settings, introspect=True)
+    for name, plugin in host.installed.items():
+        if plugin.manifest.settings is None or plugin.manifest.section == "auth":
+            continue
+        assert f"[{plugin.manifest.section}]" in EXAMPLE.read_text(), f"{name} is not documented"
+
+
 def test_example_config_mentions_every_key() -> None:
     text = EXAMPLE.read_text()
     structs: list[type[msgspec.Struct]] = [
