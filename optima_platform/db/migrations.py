@@ -6,6 +6,7 @@ may reference its requirements' tables. A disabled plugin's tables are left unto
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ from optima_platform.db.engine import Database
 from optima_platform.hooks.contributions import PluginDatabase
 
 ENV_DIR = Path(__file__).parent / "alembic"
+# Alembic narrates every step at INFO; the CLI reports what it did itself.
+logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)

@@ -40,10 +40,6 @@ async def prepare(demo: Demo) -> None:
         f"{sim.sizes.companies} companies, {sim.sizes.members} members); change a record with "
         f"POST {url}/__sim__/touch to see its callback"
     )
-    demo.say(
-        "    (the demo's ConnectWise settings live in this process only: run other commands beside it as "
-        "OPTIMA_PLUGINS=core optima token issue …)"
-    )
 
 
 async def seed(host: Host, demo: Demo) -> None:

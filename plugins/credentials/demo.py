@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import string
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -79,14 +81,28 @@ def _keys_configured() -> bool:
     return bool(configured_keys(None) or keys)
 
 
+DEMO_KEY_FILE = ".optima-demo-vault-key"
+
+
+def _demo_key(directory: Path | None = None) -> str:
+    """The demo's vault key, kept (mode 0600) beside the demo's database so a restart can decrypt."""
+    path = (directory or Path.cwd()) / DEMO_KEY_FILE
+    if path.is_file():
+        return path.read_text().strip()
+    key = generate_key("demo")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key
+
+
 def prepare(demo: Demo) -> None:
     if _keys_configured():
         demo.say("Credential vault: using the configured encryption keys.")
         return
-    demo.configure("keys", [generate_key()])
+    demo.configure("keys", [_demo_key()])
     demo.say(
-        "Credential vault: a demo encryption key was generated for this run only; what the demo stores cannot be "
-        "decrypted after it stops. For real use: optima credentials generate-key"
+        f"Credential vault: demo encryption key in ./{DEMO_KEY_FILE} (for real use: optima credentials generate-key)"
     )
 
 

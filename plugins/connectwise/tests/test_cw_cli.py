@@ -124,13 +124,23 @@ def test_jobs_run_the_company_sync(running: RunningSimulator, tmp_path: Path) ->
 
 
 def test_simulate_connectwise(tmp_path: Path) -> None:
-    """``simulate connectwise`` through the plugin's own click group: the host's ``optima simulate``
-    does not reach plugin subcommands yet (OptimaGroup.get_command returns the host's empty group)."""
+    """``optima simulate connectwise``: the plugin's subcommand merged into the host's group."""
     port = free_port()
-    code = "import sys; from optima_connectwise.cli import simulate; simulate(prog_name='optima simulate')"
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPTIMA_")}
     process = subprocess.Popen(
-        [sys.executable, "-c", code, "connectwise", "--port", str(port), "--seed", "9", "--scale", "0.1"],
+        [
+            sys.executable,
+            "-m",
+            "optima_platform",
+            "simulate",
+            "connectwise",
+            "--port",
+            str(port),
+            "--seed",
+            "9",
+            "--scale",
+            "0.1",
+        ],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,

@@ -154,6 +154,11 @@ async def test_demo_prepares_a_key_and_seeds_idempotently(
     (demo_key,) = run.overrides["plugins.credentials"]["keys"]
     assert load_keyring(CredentialsSettings(keys=[demo_key]), env={}).current_kid
     assert demo_key not in "\n".join(run.lines)
+    key_file = tmp_path / demo_setup.DEMO_KEY_FILE
+    assert key_file.read_text().strip() == demo_key and key_file.stat().st_mode & 0o077 == 0
+    again = DemoRun()
+    demo_setup.prepare(again.for_plugin("credentials", "plugins.credentials"))
+    assert again.overrides["plugins.credentials"]["keys"] == [demo_key]  # a restarted demo can still decrypt
 
     monkeypatch.setenv("OPTIMA_CREDENTIAL_KEYS", KEY_B)
     configured = DemoRun()
