@@ -8,6 +8,7 @@ import string
 import threading
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
@@ -86,3 +87,11 @@ def make_base(name: str) -> type[DeclarativeBase]:
 
     Base.__name__ = f"{name.title()}Base"
     return Base
+
+
+async def lock_row(session: Any, model: Any, row_id: Any) -> None:
+    """Take the write lock on one row before reading it, on every backend: a no-op UPDATE locks
+    the row on Postgres and takes SQLite's write lock, so a read-check-write cannot interleave."""
+    from sqlalchemy import update
+
+    await session.execute(update(model).where(model.id == row_id).values(id=model.id))

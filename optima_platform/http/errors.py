@@ -12,11 +12,14 @@ class ApiError(Exception):
     body (``missing`` for 403s, ``errors`` for validation). Raise it anywhere below a route handler.
     """
 
-    def __init__(self, status: int, message: str, error: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, message: str, error: str, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.error = error
+        self.headers = headers or {}
         self.extra = extra
 
     def body(self) -> dict[str, Any]:

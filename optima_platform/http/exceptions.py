@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from sqlalchemy.exc import IntegrityError
 
 from optima_platform.http.envelope import error_body
 from optima_platform.http.errors import ApiError
@@ -57,12 +58,14 @@ def _validation_errors(exc: ValidationException) -> list[dict[str, Any]]:
         else:
             named = re.search(r"(?:missing required field|unknown field) `([^`]+)`", message)
             path = [named.group(1)] if named else []
+            if re.fullmatch(r"'\w+'", message):  # Litestar's KeyError for an absent body
+                message = "A JSON request body is required"
         out.append({"path": path, "message": message})
     return out or [{"path": [], "message": exc.detail}]
 
 
 def api_error_handler(_: Request[Any, Any, Any], exc: ApiError) -> Response[Any]:
-    return Response(exc.body(), status_code=exc.status)
+    return Response(exc.body(), status_code=exc.status, headers=exc.headers or None)
 
 
 def _wire_names(request: Request[Any, Any, Any]) -> dict[str, str]:
@@ -98,6 +101,13 @@ def http_exception_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Res
     return Response(error_body(status, message, _error_name(status)), status_code=status, headers=headers)
 
 
+def integrity_error_handler(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[Any]:
+    """A uniqueness or reference clash that a concurrent request won: 409, never a 500."""
+    log.info("integrity conflict on %s %s: %s", request.method, request.url.path, type(exc.orig).__name__)
+    body = error_body(409, "The change conflicts with existing data; reload and try again.", "Conflict")
+    return Response(body, status_code=409)
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return Response(error_body(500, "Internal server error", "InternalServerError"), status_code=500)
@@ -106,6 +116,7 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     ApiError: api_error_handler,
     ValidationException: validation_handler,
+    IntegrityError: integrity_error_handler,
     HTTPException: http_exception_handler,
     Exception: internal_error_handler,
 }

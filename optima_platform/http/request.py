@@ -58,7 +58,27 @@ class OptimaRequest(Request[Any, Any, Any]):
         limit = host.settings.server.max_json_depth if host is not None else DEFAULT_MAX_DEPTH
         if body and json_depth_exceeds(body, limit):
             raise ApiError(400, f"JSON body is nested deeper than {limit} levels.", "JsonTooDeep")
+        if b"\\u0000" in body:
+            raise ApiError(400, "Request body contains a NUL character.", "InvalidCharacter")
         try:
             return decode_json(body or b"null", type_decoders=self.route_handler.resolve_type_decoders())
         except SerializationException:
             raise ApiError(400, "Request body is not valid JSON.", "MalformedJson") from None
+
+
+def reject_nul_bytes(app: Any) -> Any:
+    """ASGI wrapper: a NUL character in the path or query is refused with 400 before routing
+    (databases cannot store it, and no identifier or search term contains one)."""
+    body = b'{"status":400,"message":"The URL contains a NUL character.","error":"InvalidCharacter","successful":false}'
+
+    async def asgi(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            query = scope.get("query_string", b"")
+            if "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query:
+                headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+                await send({"type": "http.response.start", "status": 400, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await app(scope, receive, send)
+
+    return asgi

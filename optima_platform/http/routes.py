@@ -61,7 +61,7 @@ def _declare(method: Callable[..., Any]) -> Callable[..., Any]:
         nodes = tuple(permissions)
         cond = dict(conditional or {})
         opt = {"auth": auth, "permissions": nodes, "gate": gate, "conditional": cond, **kwargs.pop("opt", {})}
-        responses = {**error_responses(auth, bool(nodes) or bool(cond)), **kwargs.pop("responses", {})}
+        responses = {**error_responses(auth, bool(nodes) or bool(cond), path), **kwargs.pop("responses", {})}
         return method(
             path,
             opt=opt,

@@ -42,7 +42,7 @@ class ForbiddenBody(msgspec.Struct):
     successful: bool = False
 
 
-def error_responses(auth: str, has_nodes: bool) -> dict[int, ResponseSpec]:
+def error_responses(auth: str, has_nodes: bool, path: str = "") -> dict[int, ResponseSpec]:
     """The error responses a route can give, for its ``responses=``."""
     out: dict[int, Any] = {
         400: ResponseSpec(ValidationErrorBody, description="Validation error, malformed or too deeply nested JSON"),
@@ -55,4 +55,8 @@ def error_responses(auth: str, has_nodes: bool) -> dict[int, ResponseSpec]:
         out[403] = ResponseSpec(ErrorBody, description="Wrong or unconfigured secret")
     if has_nodes or auth == "token":
         out[403] = ResponseSpec(ForbiddenBody, description="A required permission node is missing")
+    if "{" in path:
+        out[404] = ResponseSpec(ErrorBody, description="No such resource")
+    if path.startswith("/auth/"):
+        out[429] = ResponseSpec(ErrorBody, description="Rate limited; see the Retry-After header")
     return out

@@ -19,6 +19,14 @@ _SEGMENT = r"[A-Za-z0-9_@][A-Za-z0-9_@-]*"
 NODE_PATTERN = re.compile(rf"^-?(\*|{_SEGMENT}(\.{_SEGMENT})*(\.\*)?)$")
 
 
+NODE_NAME = re.compile(rf"^{_SEGMENT}(\.{_SEGMENT})*$")
+
+
+def is_valid_node(node: str) -> bool:
+    """Whether ``node`` names one node (``a.b``): no wildcard, no ``-``."""
+    return bool(NODE_NAME.match(node))
+
+
 def is_valid_entry(entry: str) -> bool:
     """Whether ``entry`` is syntactically a grant (``a.b``, ``a.b.*``, ``*``, or those with ``-``)."""
     return bool(NODE_PATTERN.match(entry))

@@ -85,6 +85,10 @@ class PermissionRegistry:
             if registered is not None and route not in registered.used_in:
                 registered.used_in.append(route)
 
+    def record_gate_use(self, scope: str, route: str) -> None:
+        """A route's responses are gated by ``scope``: every ``<scope>.…`` node is used there."""
+        self.record_use([n for n in self.nodes if n.startswith(scope + ".")], route)
+
     def is_known(self, entry: str) -> bool:
         """Whether a grant entry names a registered node or a wildcard over registered nodes."""
         pattern = entry.removeprefix("-")

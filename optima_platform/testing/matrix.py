@@ -42,13 +42,26 @@ async def check_auth_matrix(app: LiveApp, plugin: str) -> int:
     return checks
 
 
-JUNK_BODIES: list[object] = [None, {}, [], "text", 12, {"id": None}, {"name": {"nested": [1, 2, 3]}}, [{"x": 1}]]
-JUNK_PATHS = ["x", "0", "-1", "99999999999999999999", "%20", "a" * 300, "ck%27%22"]
+JUNK_BODIES: list[object] = [
+    None,
+    {},
+    [],
+    "text",
+    12,
+    {"id": None},
+    {"name": {"nested": [1, 2, 3]}},
+    [{"x": 1}],
+    {"name": "a\u0000b", "title": "a\u0000b", "moniker": "a\u0000", "permissions": ["a\u0000"]},
+    {"name": "\U0001f600" * 50, "title": "t" * 5000},
+]
+JUNK_PATHS = ["x", "0", "-1", "99999999999999999999", "%20", "a" * 300, "ck%27%22", "%00", "a%00b", "%C3%A9", "%FF"]
 JUNK_QUERIES: list[dict[str, str]] = [
     {},
     {"page": "-1", "rpp": "abc"},
     {"page": "0", "rpp": "100000"},
     {"search": "'; drop table users; --", "active": "maybe"},
+    {"search": "a\x00b"},
+    {"search": "%_\\"},
     {"includeAddress": "yes", "includeAllContacts": "2"},
 ]
 

@@ -152,6 +152,16 @@ async def test_used_in_lists_every_route_declaring_the_node(app: LiveApp) -> Non
 async def test_field_gate_nodes_are_generated(app: LiveApp) -> None:
     data = await categories(app)
     gate_nodes = {n["node"]: n for n in data["object"]["permissions"]}
+    gated_routes = {
+        "obj.user": [
+            "GET /v1/role/{identifier}/users",
+            "GET /v1/user/@me",
+            "GET /v1/user/users",
+            "GET /v1/user/users/{identifier}",
+        ],
+        "obj.role": ["GET /v1/role", "GET /v1/role/{identifier}", "GET /v1/user/users/{identifier}/roles"],
+        "obj.company": ["GET /v1/company/companies", "GET /v1/company/companies/{identifier}"],
+    }
     for scope, type_name, fields in (
         ("obj.user", "User", USER_FIELDS),
         ("obj.role", "Role", ROLE_FIELDS),
@@ -160,10 +170,11 @@ async def test_field_gate_nodes_are_generated(app: LiveApp) -> None:
         assert gate_nodes[f"{scope}.*"] == {
             "node": f"{scope}.*",
             "description": f"Read every field of a {type_name}",
-            "usedIn": [],
+            "usedIn": gated_routes[scope],
         }
         for name in fields:
             assert gate_nodes[f"{scope}.{name}"]["description"] == f"Read the {name} field of a {type_name}"
+            assert gate_nodes[f"{scope}.{name}"]["usedIn"] == gated_routes[scope]
     assert {"obj.user.email", "obj.user.roles", "obj.role.moniker", "obj.company.cw_Data"} <= set(gate_nodes)
     assert len(gate_nodes) == 3 + len(USER_FIELDS) + len(ROLE_FIELDS) + len(COMPANY_FIELDS)
 
@@ -189,7 +200,7 @@ async def test_unknown_category_is_404(app: LiveApp, key: str) -> None:
 
 async def test_field_gate_node_grants_a_field(app: LiveApp) -> None:
     """A generated ``obj.user.<field>`` node is accepted in a role and gates that field."""
-    creator = await app.headers("role.create")
+    creator = await app.headers("role.create", "*")
     body = {"title": "Email reader", "moniker": "email_reader", "permissions": ["user.read", "obj.user.email"]}
     response = await app.client.post("/v1/role", json=body, headers=creator)
     assert response.status_code == 201, response.text

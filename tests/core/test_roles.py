@@ -35,7 +35,7 @@ def moniker() -> str:
 
 async def create(app: LiveApp, *permissions: str, title: str = "Test Role", name: str | None = None) -> dict[str, Any]:
     """A role made over HTTP by a role creator; returns its ``data``."""
-    creator = await person(app, "role.create")
+    creator = await person(app, "role.create", "*")
     body = {"title": title, "moniker": name or moniker(), "permissions": list(permissions)}
     response = await app.client.post("/v1/role", json=body, headers=creator.headers)
     assert response.status_code == 201, response.text
@@ -81,7 +81,7 @@ def strip_times(data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_create_role(app: LiveApp) -> None:
-    creator = await person(app, "role.create")
+    creator = await person(app, "role.create", "*")
     name = moniker()
     body = {
         "title": "System Administrator",
@@ -108,14 +108,14 @@ async def test_create_role(app: LiveApp) -> None:
 
 
 async def test_create_role_permissions_default_to_empty(app: LiveApp) -> None:
-    creator = await person(app, "role.create")
+    creator = await person(app, "role.create", "*")
     response = await app.client.post("/v1/role", json={"title": "Empty", "moniker": moniker()}, headers=creator.headers)
     assert response.status_code == 201 and response.json()["data"]["permissions"] == []
 
 
 async def test_create_role_moniker_conflict_is_409(app: LiveApp) -> None:
     existing = await create(app, "user.read")
-    creator = await person(app, "role.create")
+    creator = await person(app, "role.create", "*")
     for taken in (existing["moniker"], "admin"):
         response = await app.client.post(
             "/v1/role", json={"title": "Dup", "moniker": taken, "permissions": []}, headers=creator.headers
@@ -133,7 +133,7 @@ async def test_create_role_moniker_conflict_is_409(app: LiveApp) -> None:
 
 
 async def test_create_role_unknown_and_malformed_nodes(app: LiveApp) -> None:
-    creator = await person(app, "role.create")
+    creator = await person(app, "role.create", "*")
     name = moniker()
     body = {"title": "Bad", "moniker": name, "permissions": ["user.read", "nope.node", "zzz.*", "bad node", "-ghost"]}
     errors = validation_errors(await app.client.post("/v1/role", json=body, headers=creator.headers))
@@ -149,7 +149,7 @@ async def test_create_role_unknown_and_malformed_nodes(app: LiveApp) -> None:
 
 @pytest.mark.parametrize("bad", ["Has Space", "UPPER", "", "-leading", "x" * 101, "ünïcode"])
 async def test_create_role_bad_moniker(app: LiveApp, bad: str) -> None:
-    creator = await person(app, "role.create")
+    creator = await person(app, "role.create", "*")
     response = await app.client.post("/v1/role", json={"title": "T", "moniker": bad}, headers=creator.headers)
     [error] = validation_errors(response)
     assert error["path"] == ["moniker"]
@@ -172,7 +172,7 @@ async def test_create_role_bad_moniker(app: LiveApp, bad: str) -> None:
     ],
 )
 async def test_create_role_validation(app: LiveApp, body: dict[str, Any], path: list[Any], message: str) -> None:
-    creator = await person(app, "role.create")
+    creator = await person(app, "role.create", "*")
     [error] = validation_errors(await app.client.post("/v1/role", json=body, headers=creator.headers))
     assert error["message"].startswith(message), error
     assert error["path"] == path, error
@@ -243,7 +243,7 @@ async def test_get_role_not_found(app: LiveApp) -> None:
 
 async def test_update_role(app: LiveApp) -> None:
     made = await create(app, "user.read", title="Before")
-    modifier = await person(app, "role.modify")
+    modifier = await person(app, "role.modify", "*")
     new_name = moniker()
     response = await app.client.patch(
         f"/v1/role/{made['moniker']}",
@@ -268,7 +268,7 @@ async def test_update_role(app: LiveApp) -> None:
 
 async def test_update_role_partial(app: LiveApp) -> None:
     made = await create(app, "user.read", "company.fetch", title="Keep Perms")
-    modifier = await person(app, "role.modify")
+    modifier = await person(app, "role.modify", "*")
     response = await app.client.patch(f"/v1/role/{made['id']}", json={"title": "Renamed"}, headers=modifier.headers)
     assert response.status_code == 200
     data = response.json()["data"]
@@ -285,7 +285,7 @@ async def test_update_role_partial(app: LiveApp) -> None:
 
 async def test_update_role_moniker_conflict(app: LiveApp) -> None:
     first, second = await create(app), await create(app)
-    modifier = await person(app, "role.modify")
+    modifier = await person(app, "role.modify", "*")
     response = await app.client.patch(
         f"/v1/role/{first['id']}", json={"moniker": second["moniker"]}, headers=modifier.headers
     )
@@ -302,7 +302,7 @@ async def test_update_role_moniker_conflict(app: LiveApp) -> None:
 
 async def test_update_role_validation(app: LiveApp) -> None:
     made = await create(app, "user.read")
-    modifier = await person(app, "role.modify")
+    modifier = await person(app, "role.modify", "*")
     url = f"/v1/role/{made['id']}"
     [error] = validation_errors(await app.client.patch(url, json={"moniker": "Not Valid"}, headers=modifier.headers))
     assert error["path"] == ["moniker"]
@@ -319,12 +319,12 @@ async def test_update_role_validation(app: LiveApp) -> None:
 
 
 async def test_update_role_not_found(app: LiveApp) -> None:
-    modifier = await person(app, "role.modify")
+    modifier = await person(app, "role.modify", "*")
     not_found(await app.client.patch("/v1/role/ghost", json={"title": "x"}, headers=modifier.headers), "ghost")
 
 
 async def test_admin_moniker_is_protected(app: LiveApp) -> None:
-    modifier = await person(app, "role.modify")
+    modifier = await person(app, "role.modify", "*")
     response = await app.client.patch("/v1/role/admin", json={"moniker": "not_admin"}, headers=modifier.headers)
     assert response.status_code == 400
     assert response.json() == {
@@ -340,7 +340,7 @@ async def test_admin_moniker_is_protected(app: LiveApp) -> None:
 async def test_role_update_applies_on_next_request(app: LiveApp) -> None:
     made = await create(app, "user.read")
     member = await person(app, roles=[made["moniker"]])
-    modifier = await person(app, "role.modify")
+    modifier = await person(app, "role.modify", "*")
     assert (await app.client.get("/v1/permissions", headers=member.headers)).status_code == 403
     await app.client.patch(f"/v1/role/{made['id']}", json={"permissions": ["role.read"]}, headers=modifier.headers)
     assert (await app.client.get("/v1/permissions", headers=member.headers)).status_code == 200
@@ -410,7 +410,7 @@ async def test_admin_role_cannot_be_deleted(app: LiveApp) -> None:
 
 async def test_add_permissions_merges_without_duplicates(app: LiveApp) -> None:
     made = await create(app, "user.read", "user.write", "company.fetch")
-    modifier = await person(app, "role.modify")
+    modifier = await person(app, "role.modify", "*")
     response = await app.client.post(
         f"/v1/role/{made['moniker']}/permissions",
         json={"permissions": ["user.write", "role.read", "role.read", "company.*"]},
@@ -432,7 +432,7 @@ async def test_add_permissions_merges_without_duplicates(app: LiveApp) -> None:
 
 async def test_add_permissions_rejects_unknown_nodes(app: LiveApp) -> None:
     made = await create(app, "user.read")
-    modifier = await person(app, "role.modify")
+    modifier = await person(app, "role.modify", "*")
     response = await app.client.post(
         f"/v1/role/{made['id']}/permissions", json={"permissions": ["role.read", "no.such"]}, headers=modifier.headers
     )
@@ -447,7 +447,7 @@ async def test_add_permissions_rejects_unknown_nodes(app: LiveApp) -> None:
 
 async def test_remove_permissions(app: LiveApp) -> None:
     made = await create(app, "user.read", "user.write", "company.fetch", "role.read")
-    modifier = await person(app, "role.modify")
+    modifier = await person(app, "role.modify", "*")
     response = await app.client.request(
         "DELETE",
         f"/v1/role/{made['id']}/permissions",
@@ -468,7 +468,7 @@ async def test_remove_permissions(app: LiveApp) -> None:
 
 
 async def test_permission_changes_not_found(app: LiveApp) -> None:
-    modifier = await person(app, "role.modify")
+    modifier = await person(app, "role.modify", "*")
     body = {"permissions": ["user.read"]}
     not_found(await app.client.post("/v1/role/ghost/permissions", json=body, headers=modifier.headers), "ghost")
     response = await app.client.request("DELETE", "/v1/role/ghost/permissions", json=body, headers=modifier.headers)
@@ -478,7 +478,7 @@ async def test_permission_changes_not_found(app: LiveApp) -> None:
 async def test_added_and_removed_permissions_apply_on_next_request(app: LiveApp) -> None:
     made = await create(app)
     member = await person(app, roles=[made["moniker"]])
-    modifier = await person(app, "role.modify")
+    modifier = await person(app, "role.modify", "*")
     url = f"/v1/role/{made['id']}/permissions"
     assert (await app.client.get("/v1/permissions/nodes", headers=member.headers)).status_code == 403
     await app.client.post(url, json={"permissions": ["role.read"]}, headers=modifier.headers)
@@ -540,7 +540,73 @@ async def test_id_wins_over_a_moniker_that_looks_like_another_roles_id(app: Live
     assert response.json()["data"]["moniker"] == admin_id
 
     target = await person(app)
-    editor = await person(app, "user.write.other", "user.roles.other")
+    editor = await person(app, "user.write.other", "user.roles.other", "*")
     response = await app.client.patch(f"/v1/user/users/{target.id}", json={"roles": [admin_id]}, headers=editor.headers)
     assert response.status_code == 200, response.text
     assert response.json()["data"]["roles"] == ["admin"]
+
+
+async def test_admin_role_permissions_cannot_be_changed(app: LiveApp) -> None:
+    root = await person(app, "role.modify", "*")
+    for method, body in (("PATCH", {"permissions": []}), ("DELETE", {"permissions": ["*"]})):
+        url = "/v1/role/admin" if method == "PATCH" else "/v1/role/admin/permissions"
+        response = await app.client.request(method, url, json=body, headers=root.headers)
+        assert response.status_code == 400 and response.json()["error"] == "ProtectedRole", response.text
+    assert (await db_role_by_moniker(app, "admin")).permissions == ["*"]
+
+
+async def test_roles_grant_only_what_the_editor_holds(app: LiveApp) -> None:
+    creator = await person(app, "role.create", "company.fetch")
+    refused = await app.client.post(
+        "/v1/role", json={"title": "T", "moniker": moniker(), "permissions": ["company.*"]}, headers=creator.headers
+    )
+    assert refused.status_code == 403 and refused.json()["missing"] == ["company.*"]
+    created = await app.client.post(
+        "/v1/role",
+        json={"title": "T", "moniker": moniker(), "permissions": ["company.fetch", "-user.read"]},
+        headers=creator.headers,
+    )
+    assert created.status_code == 201
+    modifier = await person(app, "role.modify", "company.*", "-company.fetch.address")
+    role = created.json()["data"]["moniker"]
+    wide = await app.client.post(
+        f"/v1/role/{role}/permissions", json={"permissions": ["company.*"]}, headers=modifier.headers
+    )
+    assert wide.status_code == 403 and wide.json()["missing"] == ["company.*"]
+    narrow = await app.client.post(
+        f"/v1/role/{role}/permissions", json={"permissions": ["company.fetch.many"]}, headers=modifier.headers
+    )
+    assert narrow.status_code == 200
+
+
+async def test_concurrent_permission_additions_are_all_kept(app: LiveApp) -> None:
+    import asyncio
+
+    role = await create(app)
+    modifier = await person(app, "role.modify", "*")
+    nodes = ["user.read", "user.write", "company.fetch", "company.fetch.many", "role.read"]
+    responses = await asyncio.gather(
+        *(
+            app.client.post(f"/v1/role/{role['id']}/permissions", json={"permissions": [n]}, headers=modifier.headers)
+            for n in nodes
+        )
+    )
+    assert [r.status_code for r in responses] == [200] * 5
+    assert sorted((await db_role(app, role["id"])).permissions) == sorted(nodes)
+
+
+async def test_concurrent_creates_with_one_moniker_never_500(app: LiveApp) -> None:
+    import asyncio
+
+    creator = await person(app, "role.create", "*")
+    name = moniker()
+    responses = await asyncio.gather(
+        *(app.client.post("/v1/role", json={"title": "T", "moniker": name}, headers=creator.headers) for _ in range(6))
+    )
+    codes = sorted(r.status_code for r in responses)
+    assert codes.count(201) == 1 and set(codes) <= {201, 409}, codes
+
+
+async def db_role_by_moniker(app: LiveApp, name: str) -> Role:
+    async with app.host.db.session() as session:
+        return (await session.execute(select(Role).where(Role.moniker == name))).scalar_one()

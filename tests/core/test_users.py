@@ -385,7 +385,7 @@ async def test_patch_user_permissions_needs_user_permissions_other(app: LiveApp)
 async def test_patch_user_roles_by_id_or_moniker_replaces_all(app: LiveApp) -> None:
     first, second = await make_role(app, "role.read"), await make_role(app, "company.fetch")
     target = await person(app, roles=["admin"])
-    editor = await person(app, "user.write.other", "user.roles.other")
+    editor = await person(app, "user.write.other", "user.roles.other", "*")
     response = await app.client.patch(
         f"/v1/user/users/{target.id}", json={"roles": [first.id, second.moniker, first.moniker]}, headers=editor.headers
     )
@@ -422,7 +422,7 @@ async def test_patch_user_unknown_role_is_404(app: LiveApp) -> None:
 
 async def test_patch_user_permissions_replaces_and_dedupes(app: LiveApp) -> None:
     target = await person(app, "user.read")
-    editor = await person(app, "user.write.other", "user.permissions.other")
+    editor = await person(app, "user.write.other", "user.permissions.other", "*")
     nodes = ["company.fetch", "role.read", "company.fetch", "-company.fetch.contacts"]
     response = await app.client.patch(
         f"/v1/user/users/{target.id}", json={"permissions": nodes}, headers=editor.headers
@@ -483,7 +483,7 @@ async def test_patch_user_not_found(app: LiveApp) -> None:
 async def test_role_change_applies_on_next_request(app: LiveApp) -> None:
     viewer = await make_role(app, "role.read", "role.list")
     target = await person(app)
-    editor = await person(app, "user.write.other", "user.roles.other")
+    editor = await person(app, "user.write.other", "user.roles.other", "*")
     forbidden(await app.client.get("/v1/role", headers=target.headers), ["role.read", "role.list"])
 
     response = await app.client.patch(
@@ -499,7 +499,7 @@ async def test_role_change_applies_on_next_request(app: LiveApp) -> None:
 
 async def test_direct_permission_change_applies_on_next_request(app: LiveApp) -> None:
     target = await person(app)
-    editor = await person(app, "user.write.other", "user.permissions.other")
+    editor = await person(app, "user.write.other", "user.permissions.other", "*")
     forbidden(await app.client.get("/v1/permissions", headers=target.headers), ["role.read"])
     await app.client.patch(f"/v1/user/users/{target.id}", json={"permissions": ["role.read"]}, headers=editor.headers)
     assert (await app.client.get("/v1/permissions", headers=target.headers)).status_code == 200
@@ -545,7 +545,7 @@ async def test_delete_user_ends_sessions_and_removes_row(app: LiveApp) -> None:
 
 async def test_delete_user_by_email_and_not_found(app: LiveApp) -> None:
     target = await person(app)
-    deleter = await person(app, "user.delete.other")
+    deleter = await person(app, "user.delete.other", "obj.user.email")
     response = await app.client.delete(f"/v1/user/users/{target.email}", headers=deleter.headers)
     assert response.status_code == 200 and response.json()["data"]["id"] == target.id
     response = await app.client.delete(f"/v1/user/users/{target.id}", headers=deleter.headers)
@@ -632,8 +632,8 @@ async def test_check_other_user(app: LiveApp) -> None:
 
 async def test_check_other_user_reflects_current_grants(app: LiveApp) -> None:
     target = await person(app)
-    checker = await person(app, "user.read.other")
-    editor = await person(app, "user.write.other", "user.permissions.other")
+    checker = await person(app, "user.read.other", "obj.user.email")
+    editor = await person(app, "user.write.other", "user.permissions.other", "*")
     url = f"/v1/user/users/{target.email}/check-permission"
     first = await app.client.post(url, json={"permissions": ["role.read"]}, headers=checker.headers)
     assert first.json()["data"]["results"][0]["hasPermission"] is False
@@ -660,3 +660,59 @@ async def test_check_other_user_not_found_and_validation(app: LiveApp) -> None:
         f"/v1/user/users/{checker.id}/check-permission", json={"permissions": {"a": 1}}, headers=checker.headers
     )
     assert validation_paths(response) == [["permissions"]]
+
+
+async def test_email_lookup_needs_the_email_field(app: LiveApp) -> None:
+    """No email oracle: without obj.user.email a user is found by id only, and an email is a 404."""
+    target = await person(app)
+    blind = await person(app, "user.read.other", "obj.user.id")
+    by_email = await app.client.get(f"/v1/user/users/{target.email}", headers=blind.headers)
+    assert by_email.status_code == 404 and by_email.json()["error"] == "UserNotFound"
+    by_id = await app.client.get(f"/v1/user/users/{target.id}", headers=blind.headers)
+    assert by_id.status_code == 200 and by_id.json()["data"] == {"id": target.id}
+
+
+async def test_no_self_escalation_through_direct_permissions_or_roles(app: LiveApp) -> None:
+    """Holding user.permissions.other / user.roles.other lets you grant only what you hold."""
+    editor = await person(app, "user.write.other", "user.permissions.other", "user.roles.other", "company.fetch")
+    escalate = await app.client.patch(
+        f"/v1/user/users/{editor.id}", json={"permissions": ["*"]}, headers=editor.headers
+    )
+    assert escalate.status_code == 403
+    assert escalate.json()["missing"] == ["*"]
+    assert escalate.json()["message"] == "You cannot grant permissions you do not hold yourself."
+    admin_role = await app.client.patch(
+        f"/v1/user/users/{editor.id}", json={"roles": ["admin"]}, headers=editor.headers
+    )
+    assert admin_role.status_code == 403 and admin_role.json()["missing"] == ["*"]
+    target = await person(app)
+    fine = await app.client.patch(
+        f"/v1/user/users/{target.id}",
+        json={"permissions": ["company.fetch", "-company.fetch.address"]},
+        headers=editor.headers,
+    )
+    assert fine.status_code == 200, fine.text
+
+
+async def test_all_missing_conditional_nodes_are_listed(app: LiveApp) -> None:
+    editor = await person(app, "user.write.other")
+    target = await person(app)
+    response = await app.client.patch(
+        f"/v1/user/users/{target.id}", json={"roles": [], "permissions": []}, headers=editor.headers
+    )
+    assert response.status_code == 403
+    assert response.json()["missing"] == ["user.roles.other", "user.permissions.other"]
+    assert response.json()["message"] == "You do not have permission to modify roles on another user."
+
+
+async def test_check_permission_refuses_what_is_not_a_node(app: LiveApp) -> None:
+    me = await person(app, "user.read", "*")
+    response = await app.client.post(
+        "/v1/user/@me/check-permission", json={"permissions": ["user.read", "-x", "a..b", "a.*"]}, headers=me.headers
+    )
+    assert response.status_code == 400
+    assert [e["path"] for e in response.json()["errors"]] == [
+        ["permissions", 1],
+        ["permissions", 2],
+        ["permissions", 3],
+    ]

@@ -81,7 +81,7 @@ async def auth_redirect(
     return Response(page, media_type="text/html")
 
 
-@post("/auth/refresh", auth="refresh")
+@post("/auth/refresh", auth="refresh", status_code=201)
 async def auth_refresh(
     host: HostDep,
     request: Request[Any, Any, Any],

@@ -10,15 +10,18 @@ from litestar.params import FromPath
 
 from optima_platform.core.models import Role
 from optima_platform.core.services import roles as svc
+from optima_platform.core.services.delegation import require_delegable
 from optima_platform.core.services.principals import bump_role_epoch
 from optima_platform.core.services.serialize import role_json, user_json
 from optima_platform.core.services.users import users_with_role
-from optima_platform.db.base import utcnow
+from optima_platform.db.base import lock_row, utcnow
+from optima_platform.host import Host
 from optima_platform.http.deps import HostDep, JSONBody, PrincipalDep
 from optima_platform.http.envelope import envelope
 from optima_platform.http.errors import ApiError
 from optima_platform.http.routes import delete, get, patch, post
 from optima_platform.permissions.gates import gate
+from optima_platform.permissions.principal import Principal
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Moniker = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
@@ -42,9 +45,10 @@ class RolePermissions(msgspec.Struct, forbid_unknown_fields=True):
 
 
 @post("/role", permissions=["role.create"])
-async def create_role(host: HostDep, data: JSONBody[RoleCreate]) -> Response[dict[str, Any]]:
+async def create_role(host: HostDep, principal: PrincipalDep, data: JSONBody[RoleCreate]) -> Response[dict[str, Any]]:
     svc.check_moniker(data.moniker)
     svc.check_entries(host, data.permissions, "permissions")
+    require_delegable(principal.permissions, data.permissions)
     async with host.db.session() as session, session.begin():
         await svc.ensure_unique_moniker(session, data.moniker)
         role = Role(title=data.title, moniker=data.moniker, permissions=list(dict.fromkeys(data.permissions)))
@@ -69,9 +73,13 @@ async def get_role(host: HostDep, principal: PrincipalDep, identifier: FromPath[
 
 
 @patch("/role/{identifier:str}", permissions=["role.modify"])
-async def update_role(host: HostDep, identifier: FromPath[str], data: JSONBody[RoleUpdate]) -> Response[dict[str, Any]]:
+async def update_role(
+    host: HostDep, principal: PrincipalDep, identifier: FromPath[str], data: JSONBody[RoleUpdate]
+) -> Response[dict[str, Any]]:
     async with host.db.session() as session, session.begin():
         role = await svc.get_role(session, identifier)
+        await lock_row(session, Role, role.id)
+        await session.refresh(role)
         if data.moniker is not msgspec.UNSET and data.moniker != role.moniker:
             if role.moniker in svc.PROTECTED:
                 raise ApiError(400, f"The '{role.moniker}' role's moniker cannot be changed.", "ProtectedRole")
@@ -82,6 +90,8 @@ async def update_role(host: HostDep, identifier: FromPath[str], data: JSONBody[R
             role.title = data.title
         if data.permissions is not msgspec.UNSET:
             svc.check_entries(host, data.permissions, "permissions")
+            svc.check_not_protected(role)
+            require_delegable(principal.permissions, set(data.permissions) - set(role.permissions or []))
             role.permissions = list(dict.fromkeys(data.permissions))
         role.updated_at = utcnow()
         await session.flush()
@@ -103,14 +113,19 @@ async def delete_role(host: HostDep, identifier: FromPath[str]) -> Response[dict
 
 
 async def _change_permissions(
-    host: HostDep, identifier: FromPath[str], nodes: list[str], *, add: bool
+    host: Host, principal: Principal, identifier: str, nodes: list[str], *, add: bool
 ) -> dict[str, Any]:
+    """Merge (without duplicates) or remove nodes, under the role's row lock (no lost updates)."""
     if add:
         svc.check_entries(host, nodes, "permissions")
     async with host.db.session() as session, session.begin():
         role = await svc.get_role(session, identifier)
+        await lock_row(session, Role, role.id)
+        await session.refresh(role)
+        svc.check_not_protected(role)
         current = list(role.permissions or [])
         if add:
+            require_delegable(principal.permissions, set(nodes) - set(current))
             role.permissions = list(dict.fromkeys([*current, *nodes]))
         else:
             removing = set(nodes)
@@ -124,17 +139,17 @@ async def _change_permissions(
 
 @post("/role/{identifier:str}/permissions", permissions=["role.modify"], status_code=200)
 async def add_permissions(
-    host: HostDep, identifier: FromPath[str], data: JSONBody[RolePermissions]
+    host: HostDep, principal: PrincipalDep, identifier: FromPath[str], data: JSONBody[RolePermissions]
 ) -> Response[dict[str, Any]]:
-    body = await _change_permissions(host, identifier, data.permissions, add=True)
+    body = await _change_permissions(host, principal, identifier, data.permissions, add=True)
     return envelope(body, "Permissions Added Successfully!")
 
 
 @delete("/role/{identifier:str}/permissions", permissions=["role.modify"], status_code=200)
 async def remove_permissions(
-    host: HostDep, identifier: FromPath[str], data: JSONBody[RolePermissions]
+    host: HostDep, principal: PrincipalDep, identifier: FromPath[str], data: JSONBody[RolePermissions]
 ) -> Response[dict[str, Any]]:
-    body = await _change_permissions(host, identifier, data.permissions, add=False)
+    body = await _change_permissions(host, principal, identifier, data.permissions, add=False)
     return envelope(body, "Permissions Removed Successfully!")
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from optima_platform.permissions.matcher import Grant, PermissionSet
+from optima_platform.http.errors import validation_error
+from optima_platform.permissions.matcher import Grant, PermissionSet, is_valid_node
 
 
 def _grant_json(grant: Grant | None) -> dict[str, Any] | None:
@@ -16,7 +17,17 @@ def _grant_json(grant: Grant | None) -> dict[str, Any] | None:
 
 
 def check_permissions(permissions: PermissionSet, nodes: list[str]) -> list[dict[str, Any]]:
-    """``[{permission, hasPermission, grantedBy}]``; ``grantedBy`` is the deciding grant (a deny too)."""
+    """``[{permission, hasPermission, grantedBy}]``; ``grantedBy`` is the deciding grant (a deny too).
+
+    Each asked node must be a node name (``a.b``): wildcards and ``-`` entries are refused with 400.
+    """
+    errors = [
+        {"path": ["permissions", i], "message": f"'{node}' is not a permission node"}
+        for i, node in enumerate(nodes)
+        if not is_valid_node(node)
+    ]
+    if errors:
+        raise validation_error(errors)
     results = []
     for node in nodes:
         decision = permissions.decide(node)

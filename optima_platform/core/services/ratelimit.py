@@ -32,4 +32,10 @@ async def hit(host: Host, bucket: str, address: str, limit: int, window: int = 6
         _memory[key] = (count, expires)
     if count > limit:
         retry = window - int(time.time()) % window
-        raise ApiError(429, "Too many requests; try again shortly.", "TooManyRequests", retryAfter=retry)
+        raise ApiError(
+            429,
+            "Too many requests; try again shortly.",
+            "TooManyRequests",
+            headers={"Retry-After": str(retry)},
+            retryAfter=retry,
+        )

@@ -33,6 +33,12 @@ def check_entries(host: Host, entries: list[str], field: str) -> None:
         raise validation_error(errors)
 
 
+def check_not_protected(role: Role) -> None:
+    """The admin role always holds ``*``: its permissions cannot be changed (no lock-out)."""
+    if role.moniker in PROTECTED:
+        raise ApiError(400, f"The '{role.moniker}' role's permissions cannot be changed.", "ProtectedRole")
+
+
 def check_moniker(moniker: str) -> None:
     if not MONIKER.match(moniker):
         raise validation_error(

@@ -109,29 +109,36 @@ async def create_session(
 
 
 async def refresh_session(host: Host, refresh_token: str) -> IssuedTokens:
-    """Rotate a refresh token; a spent one revokes its session. Raises 401 ApiError."""
+    """Rotate a refresh token; a spent one revokes its session. Raises 401 ApiError.
+
+    The rotation is a conditional UPDATE (``WHERE refresh_hash = presented``), so of two concurrent
+    refreshes with one token exactly one wins; the other sees a spent token.
+    """
     presented = _hash(refresh_token)
-    reused = False
+    new_refresh = secrets.token_urlsafe(48)
+    jti = secrets.token_hex(16)
+    now = utcnow()
     async with host.db.session() as session, session.begin():
-        row = (
-            await session.execute(select(AuthSession).where(AuthSession.refresh_hash == presented).with_for_update())
-        ).scalar_one_or_none()
-        if row is not None and row.revoked_at is None and row.expires_at > utcnow():
-            new_refresh = secrets.token_urlsafe(48)
-            jti = secrets.token_hex(16)
-            session.add(SpentRefreshToken(token_hash=presented, session_id=row.id))
-            row.refresh_hash = _hash(new_refresh)
-            row.access_jti = jti
-            row.last_used_at = utcnow()
-            return IssuedTokens(row.user_id, row.id, _access_token(host, row.user_id, row.id, jti), new_refresh)
-        if row is None:
-            spent = await session.get(SpentRefreshToken, presented)
-            if spent is not None:
-                reused = True
-                await revoke_sessions(session, session_id=spent.session_id, reason="refresh-token-reuse")
-    if reused:
-        raise ApiError(401, "Refresh token was already used; the session has been revoked.", "RefreshTokenReused")
-    raise ApiError(401, "Invalid or expired refresh token.", "InvalidRefreshToken")
+        rotated = await session.execute(
+            update(AuthSession)
+            .where(
+                AuthSession.refresh_hash == presented,
+                AuthSession.revoked_at.is_(None),
+                AuthSession.expires_at > now,
+            )
+            .values(refresh_hash=_hash(new_refresh), access_jti=jti, last_used_at=now)
+            .returning(AuthSession.id, AuthSession.user_id)
+        )
+        won = rotated.one_or_none()
+        if won is not None:
+            session.add(SpentRefreshToken(token_hash=presented, session_id=won.id))
+            return IssuedTokens(won.user_id, won.id, _access_token(host, won.user_id, won.id, jti), new_refresh)
+    async with host.db.session() as session, session.begin():
+        spent = await session.get(SpentRefreshToken, presented)
+        if spent is None:
+            raise ApiError(401, "Invalid or expired refresh token.", "InvalidRefreshToken")
+        await revoke_sessions(session, session_id=spent.session_id, reason="refresh-token-reuse")
+    raise ApiError(401, "Refresh token was already used; the session has been revoked.", "RefreshTokenReused")
 
 
 async def revoke_sessions(

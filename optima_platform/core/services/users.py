@@ -10,24 +10,47 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from optima_platform.core.models import Role, User, user_roles
+from optima_platform.core.services.delegation import require_delegable
 from optima_platform.core.services.roles import check_entries, roles_by_identifiers
 from optima_platform.core.services.tokens import revoke_sessions
 from optima_platform.host import Host
 from optima_platform.http.errors import ApiError
+from optima_platform.permissions.principal import Principal
 
 
 def user_not_found(identifier: str) -> ApiError:
     return ApiError(404, f"User with identifier '{identifier}' was not found.", "UserNotFound")
 
 
-async def get_user(session: AsyncSession, identifier: str) -> User:
-    """By id, or by email (case-insensitive)."""
+async def get_user(session: AsyncSession, identifier: str, *, by_email: bool = True) -> User:
+    """By id, or (when ``by_email``) by email, case-insensitively."""
     user = await session.get(User, identifier)
-    if user is None:
+    if user is None and by_email:
         user = (await session.execute(select(User).where(User.email == identifier.lower()))).scalar_one_or_none()
     if user is None:
         raise user_not_found(identifier)
     return user
+
+
+async def check_delegation(
+    session: AsyncSession,
+    principal: Principal,
+    user: User,
+    *,
+    roles: list[str] | None,
+    permissions: list[str] | None,
+) -> None:
+    """403 unless the caller holds every node it is about to give ``user`` (new direct nodes, and
+    the nodes of roles the user does not have yet)."""
+    granting: list[str] = []
+    if permissions is not None:
+        granting += [p for p in permissions if p not in set(user.permissions or [])]
+    if roles is not None:
+        held = {r.id for r in user.roles}
+        for role in await roles_by_identifiers(session, roles):
+            if role.id not in held:
+                granting += list(role.permissions or [])
+    require_delegable(principal.permissions, granting)
 
 
 async def list_users(session: AsyncSession) -> Sequence[User]:
