@@ -16,7 +16,7 @@ from typing import Any
 from socketio.exceptions import ConnectionRefusedError as SocketRefused
 from sqlalchemy import select
 
-from optima_platform.core.models import AuthSession
+from optima_platform.core.models import ApiKey, AuthSession
 from optima_platform.core.services import signin
 from optima_platform.db.base import utcnow
 from optima_platform.hooks.contributions import SocketEvent
@@ -52,7 +52,7 @@ async def secure_connect(host: Host, sid: str, environ: dict[str, Any], auth: An
         namespace=SECURE,
     )
     await sio.enter_room(sid, f"user:{principal.user_id}", namespace=SECURE)
-    host.state.setdefault("core.secure_sockets", {})[sid] = principal.session_id
+    host.state.setdefault("core.secure_sockets", {})[sid] = (principal.session_id, principal.api_key_id)
     await sio.emit("secure:connected", {"userId": principal.user_id}, to=sid, namespace=SECURE)
     return True
 
@@ -62,30 +62,43 @@ async def secure_disconnect(host: Host, sid: str, reason: Any = None) -> None:
 
 
 async def watch_sessions(host: Host) -> None:
-    """Every few seconds: end this instance's ``/secure`` sockets whose session is no longer live."""
+    """Every few seconds: end this instance's ``/secure`` sockets whose session (or API key) is no
+    longer live: expired, revoked, or gone with its deleted user."""
     interval = host.settings_for("core").session_watch_seconds
     while True:
         await asyncio.sleep(interval)
-        sockets: dict[str, str | None] = dict(host.state.get("core.secure_sockets", {}))
-        session_ids = {s for s in sockets.values() if s}
-        if not session_ids:
+        sockets: dict[str, tuple[str | None, str | None]] = dict(host.state.get("core.secure_sockets", {}))
+        session_ids = {s for s, _ in sockets.values() if s}
+        key_ids = {k for _, k in sockets.values() if k}
+        if not sockets:
             continue
         try:
-            async with host.db.session() as session:
-                rows = await session.execute(
-                    select(AuthSession.id).where(
-                        AuthSession.id.in_(session_ids),
-                        AuthSession.revoked_at.is_(None),
-                        AuthSession.expires_at > utcnow(),
-                    )
-                )
-                live = {row[0] for row in rows}
+            live = await _live(host, session_ids, key_ids)
         except Exception:
             log.exception("session watcher: database unavailable")
             continue
-        for sid, session_id in sockets.items():
-            if session_id and session_id not in live:
-                await end_socket(host, sid, "session expired or revoked")
+        for sid, (session_id, key_id) in sockets.items():
+            if (session_id or key_id) not in live:
+                reason = "session expired or revoked" if session_id else "API key revoked"
+                await end_socket(host, sid, reason)
+
+
+async def _live(host: Host, session_ids: set[str], key_ids: set[str]) -> set[str]:
+    live: set[str] = set()
+    async with host.db.session() as session:
+        if session_ids:
+            rows = await session.execute(
+                select(AuthSession.id).where(
+                    AuthSession.id.in_(session_ids),
+                    AuthSession.revoked_at.is_(None),
+                    AuthSession.expires_at > utcnow(),
+                )
+            )
+            live |= {row[0] for row in rows}
+        if key_ids:
+            rows = await session.execute(select(ApiKey.id).where(ApiKey.id.in_(key_ids), ApiKey.revoked_at.is_(None)))
+            live |= {row[0] for row in rows}
+    return live
 
 
 async def end_socket(host: Host, sid: str, reason: str) -> None:
@@ -102,6 +115,8 @@ async def auth_subscribe(host: Host, sid: str, data: Any = None) -> dict[str, An
     key = data.get("callbackKey") if isinstance(data, dict) else None
     if not isinstance(key, str) or not key or len(key) > 512:
         return {"ok": False, "error": "Missing callbackKey"}
+    if not await signin.subscribe(host, key):
+        return {"ok": False, "error": "Another client is already waiting on this callbackKey"}
     await host.realtime.sio.enter_room(sid, signin.handoff_room(key), namespace="/")
     pending = await signin.pending_handoff(host, key)
     if pending is not None:

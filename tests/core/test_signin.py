@@ -256,3 +256,84 @@ async def test_sign_in_is_rate_limited(databases: DatabaseFactory) -> None:
         assert unconfigured.status_code == 503 and unconfigured.json()["error"] == "SignInNotConfigured"
     finally:
         await app.stop()
+
+
+async def _wait_expired(client: socketio.AsyncClient, expired: list[Any]) -> None:
+    for _ in range(60):
+        if expired and "/secure" not in client.namespaces:
+            return
+        await asyncio.sleep(0.1)
+
+
+async def test_api_key_socket_ends_when_the_key_is_revoked(env: Env) -> None:
+    await sign_in(env, TAYLOR.email)
+    row, secret = await create_api_key(env.app.host, email=TAYLOR.email, name="socket")
+    client = socketio.AsyncClient()
+    expired: list[Any] = []
+    client.on("secure:session:expired", lambda data: expired.append(data), namespace="/secure")
+    await client.connect(
+        env.app.url, namespaces=["/secure"], transports=["websocket"], auth={"authorization": f"Key {secret}"}
+    )
+    try:
+        await asyncio.sleep(0.5)
+        assert "/secure" in client.namespaces and not expired
+        assert await revoke_api_key(env.app.host, row.id)
+        await _wait_expired(client, expired)
+        assert expired == [{"reason": "API key revoked"}] and "/secure" not in client.namespaces
+    finally:
+        await client.disconnect()
+
+
+async def test_deleted_user_socket_ends(env: Env) -> None:
+    user = await env.app.user(email="doomed@example.test")
+    client = socketio.AsyncClient()
+    expired: list[Any] = []
+    client.on("secure:session:expired", lambda data: expired.append(data), namespace="/secure")
+    await client.connect(env.app.url, namespaces=["/secure"], transports=["websocket"], auth={"token": user.token})
+    try:
+        admin = await env.app.user("user.delete.other")
+        deleted = await env.app.client.delete(f"/v1/user/users/{user.id}", headers=admin.headers)
+        assert deleted.status_code == 200
+        await _wait_expired(client, expired)
+        assert expired and "/secure" not in client.namespaces
+    finally:
+        await client.disconnect()
+
+
+async def test_tokens_are_delivered_once_and_not_to_a_second_subscriber(env: Env) -> None:
+    data = (await env.app.client.get("/v1/auth/uri", params={"loginHint": ALEX.email})).json()["data"]
+    first, second = socketio.AsyncClient(), socketio.AsyncClient()
+    got: dict[str, list[Any]] = {"first": [], "second": []}
+    first.on("auth:tokens", lambda body: got["first"].append(body))
+    second.on("auth:tokens", lambda body: got["second"].append(body))
+    await first.connect(env.app.url, transports=["websocket"])
+    await second.connect(env.app.url, transports=["websocket"])
+    try:
+        assert await first.call("auth:subscribe", {"callbackKey": data["callbackKey"]}) == {"ok": True}
+        async with httpx.AsyncClient(follow_redirects=False) as browser:
+            location = (await browser.get(data["uri"])).headers["location"]
+            assert (await browser.get(location)).status_code == 200
+        for _ in range(50):
+            if got["first"]:
+                break
+            await asyncio.sleep(0.05)
+        assert len(got["first"]) == 1
+        late = await second.call("auth:subscribe", {"callbackKey": data["callbackKey"]})
+        assert late["ok"] is False
+        await asyncio.sleep(0.3)
+        assert got["second"] == []
+    finally:
+        await first.disconnect()
+        await second.disconnect()
+
+
+async def test_concurrent_refreshes_with_one_token_never_500(env: Env) -> None:
+    tokens = await sign_in(env)
+    responses = await asyncio.gather(
+        *(
+            env.app.client.post("/v1/auth/refresh", headers={"x-refresh-token": tokens["refreshToken"]})
+            for _ in range(8)
+        )
+    )
+    codes = sorted(r.status_code for r in responses)
+    assert codes.count(201) == 1 and set(codes) <= {201, 401}, codes

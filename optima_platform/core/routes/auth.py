@@ -66,6 +66,7 @@ async def auth_redirect(
             state=state,
             client_address=_address(request),
             user_agent=request.headers.get("user-agent"),
+            as_json=_wants_json(request),
         )
     except ApiError as exc:
         if state and exc.error != "InvalidState":

@@ -7,7 +7,9 @@ once and only before it expires, on any instance sharing the cache.
 Hand-off over Socket.IO (namespace ``/``): the client emits ``auth:subscribe`` with
 ``{callbackKey}`` (ack ``{ok: true}``) and receives ``auth:tokens`` with
 ``{callbackKey, accessToken, refreshToken}``, or ``auth:error`` with ``{callbackKey, message}``.
-Tokens that arrive before the client subscribed wait in the cache for a minute.
+One socket may subscribe to a ``callbackKey``. Tokens are delivered once: to the subscriber, or,
+when the sign-in completes before anyone subscribed, kept for a minute for the first subscriber
+and deleted on delivery. A redirect answered as JSON hands the tokens to the HTTP caller only.
 """
 
 from __future__ import annotations
@@ -96,24 +98,40 @@ async def upsert_user(host: Host, claims: IdentityClaims) -> tuple[User, bool]:
 
 
 async def complete(
-    host: Host, *, code: str, state: str, client_address: str | None, user_agent: str | None
+    host: Host, *, code: str, state: str, client_address: str | None, user_agent: str | None, as_json: bool = False
 ) -> IssuedTokens:
     flow = await take_flow(host, state)
     claims = await identity_client(host).redeem(code, flow)
     user, _ = await upsert_user(host, claims)
     async with host.db.session() as session, session.begin():
         tokens = await create_session(host, session, user.id, client_address=client_address, user_agent=user_agent)
-    await hand_off(host, state, {"accessToken": tokens.access_token, "refreshToken": tokens.refresh_token})
+    if not as_json:
+        await hand_off(host, state, {"accessToken": tokens.access_token, "refreshToken": tokens.refresh_token})
     return tokens
 
 
+SUBSCRIBED_PREFIX = "handoff-subscribed:"
+
+
 async def hand_off(host: Host, callback_key: str, payload: dict[str, Any], *, event: str = "auth:tokens") -> None:
-    """Emit to the waiting client (any instance) and keep it a minute for a late subscriber."""
+    """Emit to the subscribed client (on any instance); with none yet, keep it for the first one."""
     body = {"callbackKey": callback_key, **payload}
-    await host.store("core").set(
+    store = host.store("core")
+    if await store.exists(SUBSCRIBED_PREFIX + callback_key):
+        await host.realtime.emit(event, body, namespace="/", to=handoff_room(callback_key))
+        return
+    await store.set(
         HANDOFF_PREFIX + callback_key, msgspec.json.encode({"event": event, "body": body}), expires_in=HANDOFF_TTL
     )
-    await host.realtime.emit(event, body, namespace="/", to=handoff_room(callback_key))
+
+
+async def subscribe(host: Host, callback_key: str) -> bool:
+    """Mark ``callback_key`` as having its subscriber; False when another socket already has it."""
+    store = host.store("core")
+    if await store.exists(SUBSCRIBED_PREFIX + callback_key):
+        return False
+    await store.set(SUBSCRIBED_PREFIX + callback_key, b"1", expires_in=host.settings_for("core").sign_in_ttl)
+    return True
 
 
 async def pending_handoff(host: Host, callback_key: str) -> dict[str, Any] | None:
