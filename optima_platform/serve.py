@@ -52,6 +52,8 @@ async def serve(config: str | None, *, bind: str | None, port: int | None, demo:
             lifespan="on",
             log_level=settings.server.log_level,
             proxy_headers=True,
+            forwarded_allow_ips=settings.server.forwarded_allow_ips,
+            access_log=settings.server.access_log,
         )
     )
     try:

@@ -36,6 +36,8 @@ class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     max_json_depth: int = 32
     cors_origins: list[str] = []
     log_level: str = "info"
+    forwarded_allow_ips: str = "127.0.0.1"
+    access_log: bool = False
 
 
 class PluginsSettings(msgspec.Struct, kw_only=True):

@@ -14,6 +14,7 @@ class MicrosoftSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
     client_secret: str | None = None
     redirect_uri: str | None = None
     timeout: float = 10.0
+    allowed_tenants: list[str] = []
 
 
 class RateLimitSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -337,3 +337,29 @@ async def test_concurrent_refreshes_with_one_token_never_500(env: Env) -> None:
     )
     codes = sorted(r.status_code for r in responses)
     assert codes.count(201) == 1 and set(codes) <= {201, 401}, codes
+
+
+async def test_emails_from_an_untrusted_tenant_link_nothing_and_make_no_admin(
+    databases: DatabaseFactory, env: Env
+) -> None:
+    auth = {
+        "bootstrap_admins": [ALEX.email],
+        "microsoft": {
+            "authority": env.sim_server.url,
+            "tenant": "organizations",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        },
+    }
+    app = await start_live_app(make_settings(await databases.create(), plugins=["core"], auth=auth))
+    try:
+        other = Env(app, env.sim, env.sim_server)
+        tokens = await sign_in(other, ALEX.email)
+        me = await app.client.get("/v1/user/@me", headers={"Authorization": f"Bearer {tokens['accessToken']}"})
+        assert me.status_code == 403  # signed in, but not made an admin from an untrusted tenant's email
+        await app.user(email=TAYLOR.email)  # an account created by email, e.g. with optima token issue
+        _, location = await authorize(other, TAYLOR.email)
+        refused = await app.client.get(location, headers={"Accept": "application/json"})
+        assert refused.status_code == 403 and refused.json()["error"] == "AccountConflict"
+    finally:
+        await app.stop()

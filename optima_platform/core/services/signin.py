@@ -47,6 +47,7 @@ def identity_client(host: Host) -> MicrosoftIdentityClient:
             client_secret=settings.client_secret,
             redirect_uri=settings.redirect_uri or f"{host.settings.public_url}/v1/auth/redirect",
             timeout=settings.timeout,
+            allowed_tenants=settings.allowed_tenants or None,
         )
         host.state["core.identity"] = client
     return client
@@ -70,13 +71,34 @@ async def take_flow(host: Host, state: str) -> AuthFlow:
     return msgspec.json.decode(raw, type=AuthFlow)
 
 
+def trusted_tenant(host: Host, tenant_id: str) -> bool:
+    """Whether emails from this tenant may link accounts and make bootstrap admins: the configured
+    tenant GUID, or one of ``auth.microsoft.allowed_tenants``. With ``organizations``/``common`` and
+    no allow-list any tenant can sign in, but its emails are not trusted."""
+    settings = host.settings_for("core").microsoft
+    trusted = {t.lower() for t in settings.allowed_tenants}
+    if settings.tenant.lower() not in {"organizations", "common", "consumers"}:
+        trusted.add(settings.tenant.lower())
+    return tenant_id.lower() in trusted
+
+
 async def upsert_user(host: Host, claims: IdentityClaims) -> tuple[User, bool]:
-    """The user with this ``oid`` (or, first time, this email), created if new; bootstrap admins."""
+    """The user with this ``oid`` (or, first time, this email), created if new; bootstrap admins.
+
+    Emails (mutable claims) are used only from a trusted tenant: to link a user created earlier by
+    email and to grant the bootstrap admin role. Otherwise a sign-in whose email belongs to another
+    account is refused (403) rather than linked.
+    """
     admins = {e.strip().lower() for e in host.settings_for("core").bootstrap_admins}
     email = claims.email.strip().lower()
+    trusted = trusted_tenant(host, claims.tid)
     async with host.db.session() as session, session.begin():
         user = (await session.execute(select(User).where(User.oid == claims.oid))).scalar_one_or_none()
-        if user is None and email:
+        if user is None and email and not trusted:
+            taken = (await session.execute(select(User.id).where(User.email == email))).scalar_one_or_none()
+            if taken is not None:
+                raise ApiError(403, "This email belongs to another account.", "AccountConflict")
+        if user is None and email and trusted:
             user = (
                 await session.execute(select(User).where(User.email == email, User.oid.is_(None)))
             ).scalar_one_or_none()
@@ -88,7 +110,7 @@ async def upsert_user(host: Host, claims: IdentityClaims) -> tuple[User, bool]:
         user.oid = claims.oid
         if claims.name:
             user.name = claims.name
-        if email in admins:
+        if email in admins and trusted:
             admin = (await session.execute(select(Role).where(Role.moniker == "admin"))).scalar_one()
             if admin not in user.roles:
                 user.roles.append(admin)
