@@ -239,12 +239,15 @@ def jobs() -> None:
 @click.pass_context
 def jobs_list(ctx: click.Context, as_json: bool) -> None:
     """Each job of the enabled plugins with its interval and last run."""
+    from optima_platform.db import migrations
     from optima_platform.db.base import iso
 
     host = host_for(ctx, plugin_settings=False)
 
     async def run() -> list[dict[str, Any]]:
         try:
+            if host.db.backend == "sqlite":
+                await migrations.upgrade(host.db, host.lineages)
             statuses = await host.scheduler.statuses()
         finally:
             await host.db.dispose()
@@ -287,9 +290,9 @@ def jobs_run(ctx: click.Context, name: str) -> None:
     from optima_platform.jobs.scheduler import JobBusy
     from optima_platform.runtime import running
 
-    host = host_for(ctx)
-    if name not in host.scheduler.jobs:
+    if name not in host_for(ctx, plugin_settings=False).scheduler.jobs:
         fail(f"no job {name}; see 'optima jobs list'")
+    host = host_for(ctx)
 
     async def run() -> Any:
         async with running(host):
@@ -311,7 +314,13 @@ def simulate() -> None:
 
 
 def main() -> None:
-    cli(prog_name="optima")
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    try:
+        cli(prog_name="optima")
+    except (OperationalError, ProgrammingError) as exc:
+        reason = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
+        fail(f"the database is not ready ({reason}); run 'optima db upgrade'")
 
 
 if __name__ == "__main__":

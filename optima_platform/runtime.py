@@ -33,8 +33,14 @@ def build_host(
 
 
 @asynccontextmanager
-async def running(host: Host, *, migrate: bool = False, startup: bool = True) -> AsyncIterator[Host]:
-    """The host with its database (migrated if asked) and plugins started, for CLI commands."""
+async def running(host: Host, *, migrate: bool | None = None, startup: bool = True) -> AsyncIterator[Host]:
+    """The host with its database and plugins started, for CLI commands.
+
+    ``migrate`` defaults to migrating the embedded SQLite database (as ``optima serve`` does);
+    a Postgres database is migrated only by ``optima db upgrade``.
+    """
+    if migrate is None:
+        migrate = host.db.backend == "sqlite"
     from optima_platform.app import create_litestar
 
     create_litestar(host)

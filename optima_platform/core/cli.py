@@ -35,7 +35,7 @@ def token_issue(email: str, name: str | None, roles: tuple[str, ...], permission
     host = _host()
 
     async def run() -> dict[str, str]:
-        async with running(host, migrate=host.db.backend == "sqlite", startup=False):  # type: ignore[attr-defined]
+        async with running(host, startup=False):  # type: ignore[attr-defined]
             issued = await issue_for_email(
                 host,
                 email=email,

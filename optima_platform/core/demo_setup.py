@@ -27,8 +27,12 @@ DEMO_ROLES = [
             "obj.credentialType.*",
         ],
     ),
-    ("sales", "Sales", ["user.read", "user.write", "company.fetch", "company.fetch.many", "obj.company.*"]),
-    ("viewer", "Viewer", ["user.read", "company.fetch", "company.fetch.many", "obj.company.*"]),
+    (
+        "sales",
+        "Sales",
+        ["user.read", "user.write", "obj.user.*", "company.fetch", "company.fetch.many", "obj.company.*"],
+    ),
+    ("viewer", "Viewer", ["user.read", "obj.user.*", "company.fetch", "company.fetch.many", "obj.company.*"]),
 ]
 ROLE_OF = {"alex.admin": "admin", "taylor.tech": "technician", "dana.dispatch": "technician", "sam.sales": "sales"}
 

@@ -82,6 +82,12 @@ def register_callbacks(resources: tuple[str, ...], base_url: str | None, prune: 
         if not base_url.startswith(("http://", "https://")):
             fail("--base-url must be an http(s) URL")
         settings = msgspec.structs.replace(settings, callback_base_url=base_url)
+    if not settings.callback_base_url and not host.settings.server.public_url:
+        # the fallback would be http://{server.host}:{server.port}, which ConnectWise cannot reach
+        fail(
+            "no public URL for the callbacks: set [plugins.connectwise] callback_base_url "
+            "(or [server] public_url), or pass --base-url"
+        )
     public_url = host.settings.public_url
 
     async def run() -> list[callbacks.Registration]:

@@ -335,3 +335,16 @@ async def test_enrichment_is_field_gated(enriched: LiveApp) -> None:
     headers = await enriched.headers("company.fetch", "obj.company.cw_Data")
     data = (await enriched.client.get(f"/v1/company/companies/{stored.id}", headers=headers)).json()["data"]
     assert data == {"cw_Data": {"sections": [], "companyId": stored.id}}
+
+
+async def test_connectwise_id_lookup_needs_the_cw_id_field(app: LiveApp) -> None:
+    """A ConnectWise id works as an identifier only for callers who may read cw_CompanyId."""
+    async with app.host.db.session() as session, session.begin():
+        company = Company(name="Hidden Id Co", cw_company_id=987654, cw_identifier="HiddenIdCo", cw_data={})
+        session.add(company)
+    blind = await app.headers("company.fetch", "obj.company.id")
+    assert (await app.client.get("/v1/company/companies/987654", headers=blind)).status_code == 404
+    assert (await app.client.get(f"/v1/company/companies/{company.id}", headers=blind)).status_code == 200
+    sighted = await app.headers("company.fetch", "obj.company.id", "obj.company.cw_CompanyId")
+    response = await app.client.get("/v1/company/companies/987654", headers=sighted)
+    assert response.status_code == 200 and response.json()["data"]["id"] == company.id

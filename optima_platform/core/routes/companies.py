@@ -58,7 +58,7 @@ async def get_company(
     if include_all_contacts:
         require(principal, "company.fetch.contacts")
     async with host.db.session() as session:
-        company = await svc.get_company(session, identifier)
+        company = await svc.get_company(session, identifier, by_cw_id=principal.allows("obj.company.cw_CompanyId"))
         body = company_json(company)
     include = frozenset(
         name

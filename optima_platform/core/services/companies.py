@@ -54,9 +54,10 @@ async def list_companies(
     return rows, total
 
 
-async def get_company(session: AsyncSession, identifier: str) -> Company:
+async def get_company(session: AsyncSession, identifier: str, *, by_cw_id: bool = True) -> Company:
+    """By internal id, or (when ``by_cw_id``: the caller may read ``cw_CompanyId``) ConnectWise id."""
     company = await session.get(Company, identifier)
-    if company is None and identifier.isascii() and identifier.isdigit() and int(identifier) <= MAX_CW_ID:
+    if company is None and by_cw_id and identifier.isascii() and identifier.isdigit() and int(identifier) <= MAX_CW_ID:
         company = (
             await session.execute(select(Company).where(Company.cw_company_id == int(identifier)))
         ).scalar_one_or_none()

@@ -222,9 +222,9 @@ async def issue_for_email(
     host: Host, *, email: str, name: str | None, roles: list[str], permissions: list[str]
 ) -> IssuedTokens:
     """Create the user if absent, add (never remove) roles and nodes, open a session."""
-    bad = [p for p in permissions if not is_valid_entry(p)]
+    bad = [p for p in permissions if not is_valid_entry(p) or not host.permissions.is_known(p)]
     if bad:
-        raise ApiError(400, f"Not a permission node: {bad[0]}", "InvalidPermission")
+        raise ApiError(400, f"Not a known permission node: {bad[0]}", "InvalidPermission")
     email = email.strip().lower()
     async with host.db.session() as session, session.begin():
         user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()

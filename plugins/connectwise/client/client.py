@@ -26,7 +26,8 @@ import functools
 import ipaddress
 import logging
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+import typing
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar, overload
@@ -233,6 +234,63 @@ def _order_by_param(order_by: str | Sequence[str] | None) -> str | None:
 @functools.lru_cache(maxsize=256)
 def _decoder(kind: Any) -> msgspec.json.Decoder[Any]:
     return msgspec.json.Decoder(kind, strict=False)
+
+
+_ERROR_PATH = re.compile(r"at `\$((?:\.[^.\[`]+|\[\d+\])*)`$")
+_PATH_STEP = re.compile(r"\.([^.\[`]+)|\[(\d+)\]")
+MAX_COERCIONS = 50
+
+
+def _id_of(record: Any) -> Any:
+    return record.get("id") if isinstance(record, dict) else None
+
+
+def lenient_convert(raw: Any, kind: Any, *, where: str = "ConnectWise") -> Any:
+    """``raw`` (plain JSON values) as ``kind``, with ``strict=False`` and text fields sent as numbers fixed.
+
+    ConnectWise data is messy: a ``zip`` of ``12345`` must not make a company unreadable. When the
+    conversion fails on a number where text is expected, the number becomes its text and the
+    conversion is tried again (each fix logged); any other mismatch raises ``msgspec.ValidationError``.
+    """
+    fixed: list[str] = []
+    for _ in range(MAX_COERCIONS):
+        try:
+            value = msgspec.convert(raw, kind, strict=False)
+        except msgspec.ValidationError as exc:
+            if not _coerce_to_text(raw, str(exc)):
+                raise
+            fixed.append(str(exc).rsplit("`", 2)[-2])
+            continue
+        if fixed:
+            logger.warning("%s: record id=%s had numbers for text at %s; read them as text", where, _id_of(raw), fixed)
+        return value
+    raise msgspec.ValidationError(f"more than {MAX_COERCIONS} fields of the wrong type")
+
+
+def _coerce_to_text(raw: Any, message: str) -> bool:
+    """Replace, in place, the int/float the error ``message`` points at when a string was expected."""
+    found = _ERROR_PATH.search(message)
+    if not found or not message.startswith("Expected `str") or not re.search(r"got `(int|float)`", message):
+        return False
+    steps = [(key, int(index) if index else None) for key, index in _PATH_STEP.findall(found.group(1))]
+    if not steps:
+        return False
+    container = raw
+    for key, index in steps[:-1]:
+        try:
+            container = container[key] if index is None else container[index]
+        except (KeyError, IndexError, TypeError):
+            return False
+    key, index = steps[-1]
+    slot: Any = key if index is None else index
+    try:
+        value = container[slot]
+    except (KeyError, IndexError, TypeError):
+        return False
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    container[slot] = str(value)
+    return True
 
 
 class ConnectWiseClient:
@@ -477,17 +535,56 @@ class ConnectWiseClient:
         return unavailable(reason, method=method, path=path)
 
     @staticmethod
-    def _decode(response: httpx.Response, kind: type[T] | Any, *, method: str, path: str) -> T:
+    def _decode(
+        response: httpx.Response,
+        kind: type[T] | Any,
+        *,
+        method: str,
+        path: str,
+        on_invalid: Callable[[Any], None] | None = None,
+    ) -> T:
+        """The body as ``kind``; a body that fails typed decoding is converted leniently.
+
+        The fallback decodes the body as plain JSON and converts it (for ``list[Model]``: record by
+        record) with :func:`lenient_convert`. A list record that still does not fit is left out with a
+        warning naming its id and handed to ``on_invalid``; a single record that does not fit, a body
+        of the wrong overall shape, or a body that is not JSON at all is ``ConnectWiseBadResponse``.
+        """
         try:
             return _decoder(kind).decode(response.content)
         except msgspec.ValidationError as exc:
-            raise bad_response(
-                f"unexpected shape ({exc})", method=method, path=path, cw_status=response.status_code
-            ) from None
+            typed_error = exc
         except msgspec.DecodeError as exc:
             raise bad_response(
                 f"not valid JSON ({exc})", method=method, path=path, cw_status=response.status_code
             ) from None
+        try:
+            raw = msgspec.json.decode(response.content)
+        except msgspec.DecodeError as exc:
+            raise bad_response(
+                f"not valid JSON ({exc})", method=method, path=path, cw_status=response.status_code
+            ) from None
+        shape_error = bad_response(
+            f"unexpected shape ({typed_error})", method=method, path=path, cw_status=response.status_code
+        )
+        where = f"ConnectWise {method} {path}"
+        if typing.get_origin(kind) is list:
+            if not isinstance(raw, list):
+                raise shape_error
+            (model,) = typing.get_args(kind)
+            items: list[Any] = []
+            for record in raw:
+                try:
+                    items.append(lenient_convert(record, model, where=where))
+                except msgspec.ValidationError as exc:
+                    logger.warning("%s: skipped record id=%s that we cannot read (%s)", where, _id_of(record), exc)
+                    if on_invalid is not None:
+                        on_invalid(record)
+            return items  # type: ignore[return-value]
+        try:
+            return lenient_convert(raw, kind, where=where)
+        except msgspec.ValidationError:
+            raise shape_error from None
 
     # -- single records --------------------------------------------------------------------------
 
@@ -574,6 +671,7 @@ class ConnectWiseClient:
         page_size: int = MAX_PAGE_SIZE,
         forward_only: bool | None = None,
         params: Mapping[str, str | int] | None = None,
+        on_invalid: Callable[[Any], None] | None = None,
     ) -> AsyncIterator[list[T]]:
         """Each page of a list as a list of ``model``; see :meth:`iterate` for the arguments."""
         if not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -613,15 +711,23 @@ class ConnectWiseClient:
                 query["page"] = 1
                 continue
             method = "POST" if search else "GET"
-            items: list[T] = self._decode(response, kind, method=method, path=target)
+            skipped: list[Any] = []
+
+            def skip(record: Any, skipped: list[Any] = skipped) -> None:
+                skipped.append(record)
+                if on_invalid is not None:
+                    on_invalid(record)
+
+            items: list[T] = self._decode(response, kind, method=method, path=target, on_invalid=skip)
             if items:
                 yield items
             link_header = response.headers.get("Link")
             next_url = find_link(link_header, "next")
-            if not items:
+            received = len(items) + len(skipped)
+            if not received:
                 return
             if next_url is None:
-                if link_header is None and not use_forward and len(items) >= page_size:
+                if link_header is None and not use_forward and received >= page_size:
                     # no Link header at all: some endpoints never send one, so ask for the next page
                     query["page"] = int(query["page"]) + 1
                     continue
@@ -666,6 +772,7 @@ class ConnectWiseClient:
         forward_only: bool | None = None,
         params: Mapping[str, str | int] | None = None,
         limit: int | None = None,
+        on_invalid: Callable[[Any], None] | None = None,
     ) -> AsyncIterator[T]:
         """Every record of a list, page by page, following the ``Link: rel="next"`` header.
 
@@ -675,7 +782,8 @@ class ConnectWiseClient:
         ``forward_only=False`` forces numbered pages; ``True`` with ``order_by`` is a ``ValueError``.
         Conditions longer than ``LONG_CONDITIONS`` characters are sent in a ``POST {path}/search`` body
         with numbered pages. A page is decoded completely before any of its records is yielded. ``limit``
-        stops after that many records. ``params`` adds query parameters, but never conditions.
+        stops after that many records. ``params`` adds query parameters, but never conditions. A record
+        that cannot be read even leniently is skipped (logged) and passed, as sent, to ``on_invalid``.
         """
         if limit is not None and limit <= 0:
             return
@@ -691,6 +799,7 @@ class ConnectWiseClient:
             page_size=page_size if limit is None else min(page_size, max(limit, 1)),
             forward_only=forward_only,
             params=params,
+            on_invalid=on_invalid,
         ):
             for item in page:
                 yield item
@@ -778,10 +887,20 @@ class ConnectWiseClient:
         conditions: Condition | None = None,
         updated_since: datetime | None = None,
         page_size: int = MAX_PAGE_SIZE,
+        on_invalid: Callable[[Any], None] | None = None,
     ) -> AsyncIterator[Company]:
-        """Every company matching ``conditions``; ``updated_since`` adds ``_info/lastUpdated > [since]``."""
+        """Every company matching ``conditions``; ``updated_since`` adds ``_info/lastUpdated > [since]``.
+
+        ``on_invalid`` receives (as sent) each record skipped because it cannot be read.
+        """
         since = C.field(LAST_UPDATED) > updated_since if updated_since is not None else None
-        return self.iterate("company/companies", Company, conditions=C.all(conditions, since), page_size=page_size)
+        return self.iterate(
+            "company/companies",
+            Company,
+            conditions=C.all(conditions, since),
+            page_size=page_size,
+            on_invalid=on_invalid,
+        )
 
     async def company_sites(self, company_id: int) -> list[Site]:
         """A company's sites."""

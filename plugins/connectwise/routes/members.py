@@ -16,9 +16,12 @@ from optima_platform.http.routes import get
 @get("/cw/members", description="ConnectWise members from the server-side cache, sorted by name.")
 async def list_members(
     host: HostDep,
-    active: Annotated[bool, QueryParameter(description="false to include inactive members")] = True,
+    active: Annotated[
+        str, QueryParameter(description="'false' (any case) includes inactive members; any other value does not")
+    ] = "true",
 ) -> Response[dict[str, Any]]:
-    return envelope(await svc.list_members(host, active_only=active), "CW members fetched successfully!")
+    active_only = active.strip().lower() != "false"
+    return envelope(await svc.list_members(host, active_only=active_only), "CW members fetched successfully!")
 
 
 ROUTES = [list_members]

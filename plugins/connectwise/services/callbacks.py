@@ -5,10 +5,13 @@ as a JSON *string*. The entity is only read for the summary; what we store is al
 by id (the robust way: deliveries can arrive late, twice or out of order). ``company`` refreshes the
 core company row and drops its enrichment cache; ``opportunity`` refreshes the cached opportunity and
 emits ``cw:opportunity:updated {id, action}`` on ``/secure``; ``ticket`` and ``activity`` are
-acknowledged. The refresh runs as a task the request waits on for at most ``WAIT_SECONDS`` (under
-ConnectWise's 5 s delivery timeout); a refresh that fails is logged, leaves the local data as it
-was, and is still answered 200: the next incremental sync picks the change up, and answering errors
-would make ConnectWise retry into the same failure and eventually disable the callback.
+acknowledged. A 404 for the record counts as a deletion only when the delivery's ``Action`` is
+``deleted``; otherwise (cloud can answer 404 for a request it failed to authenticate) it is logged,
+local data is left as it was and nothing is emitted. The refresh runs as a task the request waits on
+for at most ``WAIT_SECONDS`` (under ConnectWise's 5 s delivery timeout); a refresh that fails is
+logged, leaves the local data as it was, and is still answered 200: the next incremental sync picks
+the change up, and answering errors would make ConnectWise retry into the same failure and
+eventually disable the callback.
 """
 
 from __future__ import annotations
@@ -139,8 +142,15 @@ async def refresh_opportunity(host: Host, opportunity_id: int, action: str) -> s
     try:
         opportunity = await client_of(host).opportunity(opportunity_id)
     except ConnectWiseNotFound:
+        if action != "deleted":
+            # on cloud a 404 can mean a failed authentication: trust only the callback's own Action
+            log.warning(
+                "connectwise: opportunity %s %s but ConnectWise answers 404 for it; local data unchanged",
+                opportunity_id,
+                action,
+            )
+            return "not found"
         await store.delete(key)
-        action = "deleted"
     else:
         await store.set(key, msgspec.json.encode(opportunity), expires_in=settings_of(host).enrichment_ttl)
     await host.realtime.emit(OPPORTUNITY_EVENT, {"id": opportunity_id, "action": action}, namespace=SECURE_NAMESPACE)
@@ -150,7 +160,7 @@ async def refresh_opportunity(host: Host, opportunity_id: int, action: str) -> s
 async def act_on(host: Host, resource: str, record_id: int, action: str) -> str:
     """Refresh what a delivery says changed; returns what was done."""
     if resource == "company":
-        return await companies.refresh_company(host, record_id)
+        return await companies.refresh_company(host, record_id, action)
     if resource == "opportunity":
         return await refresh_opportunity(host, record_id, action)
     return "acknowledged"

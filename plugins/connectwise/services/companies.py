@@ -2,10 +2,17 @@
 
 Sync: the first run reads every company, later runs only those whose ``_info.lastUpdated`` is at or
 after the newest one seen (the watermark, kept in the plugin's cache; lost, it means a full run).
-Rows are matched on ``cw_company_id`` and written a batch at a time; a row is never overwritten by
-an older version of its company (``cw_data.lastUpdated`` guards it), so a slow job and a callback
-can run at once. Companies deleted in ConnectWise are kept (other plugins' records hang on them)
-and marked ``cw_data.deleted``; deleted companies never seen before are not created.
+A company record we cannot read even leniently is skipped (logged by the client) and the watermark
+stays at or before its ``lastUpdated``, so every run reads it again until it is fixed.
+Rows are matched on ``cw_company_id`` and written a batch at a time. What ConnectWise sends is
+authoritative, with one exception so a slow job and a callback can run at once: a read whose
+``lastUpdated`` is older than the row's ``cw_data.lastUpdated`` is dropped while the row was written
+less than ``CONCURRENT_SECONDS`` ago (it lost a race with a newer read). After that, an older value
+replaces the stored one (a re-pointed plugin, a restored ConnectWise), so a stale copy is never pinned.
+Companies deleted in ConnectWise are kept (other plugins' records hang on them) and marked
+``cw_data.deleted``; deleted companies never seen before are not created. A callback marks a company
+deleted only when its ``Action`` is ``deleted``: ConnectWise cloud can answer 404 for a request it
+failed to authenticate, so a 404 on an ``added``/``updated`` callback leaves the row as it was.
 
 Enrichment (``optima_enrich_company``): ``address``, ``primaryContact`` and ``allContacts`` come from
 ConnectWise and are cached for ``enrichment_ttl`` seconds; a company callback drops them at once.
@@ -16,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -28,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from optima_platform.core.models import Company as CompanyRow
 from optima_platform.core.services import companies as core_companies
-from optima_platform.db.base import iso
+from optima_platform.db.base import iso, utcnow
 from optima_platform.host import Host
 from optima_platform.http.errors import ApiError
 
@@ -38,6 +45,7 @@ WATERMARK_KEY = "companies:watermark"
 SYNC_SECONDS = 600.0
 BATCH_SIZE = 200
 OVERLAP = timedelta(seconds=1)  # lastUpdated has second precision: re-read the newest second
+CONCURRENT_SECONDS = 30.0  # an older read than the stored one loses only against a row this recent
 SECTIONS = ("address", "primaryContact", "allContacts")
 NAME_LENGTH = CompanyRow.__table__.c.name.type.length or 300
 IDENTIFIER_LENGTH = CompanyRow.__table__.c.cw_identifier.type.length or 200
@@ -51,6 +59,7 @@ class SyncResult:
     seen: int = 0
     created: int = 0
     updated: int = 0
+    skipped: int = 0
     watermark: datetime | None = None
 
 
@@ -110,8 +119,8 @@ async def _upsert(session: AsyncSession, companies: Sequence[Company]) -> tuple[
             continue
         stored = _parse((row.cw_data or {}).get("lastUpdated"))
         incoming = _last_updated(company)
-        if stored is not None and incoming is not None and incoming < stored:
-            continue  # an older read of the company than the one already stored
+        if stored is not None and incoming is not None and incoming < stored and _recent(row.updated_at):
+            continue  # an older read racing a newer one that was stored moments ago
         values = {
             "name": _name_of(company),
             "cw_identifier": _identifier_of(company),
@@ -122,6 +131,14 @@ async def _upsert(session: AsyncSession, companies: Sequence[Company]) -> tuple[
             setattr(row, key, value)
         updated += bool(changed)
     return created, updated
+
+
+def _recent(written: datetime | None) -> bool:
+    if written is None:
+        return False
+    if written.tzinfo is None:
+        written = written.replace(tzinfo=UTC)
+    return utcnow() - written < timedelta(seconds=CONCURRENT_SECONDS)
 
 
 async def upsert_companies(host: Host, companies: Sequence[Company]) -> tuple[int, int]:
@@ -167,6 +184,12 @@ async def sync_companies(host: Host) -> SyncResult:
     result = SyncResult(mode="incremental" if watermark is not None else "full", watermark=watermark)
     since = watermark - OVERLAP if watermark is not None else None
     batch: list[Company] = []
+    skipped_stamps: list[datetime | None] = []
+
+    def skipped(record: Any) -> None:
+        # a record we cannot read even leniently (the client logged it): it must be read again next run
+        info = record.get("_info") if isinstance(record, dict) else None
+        skipped_stamps.append(_parse(info.get("lastUpdated")) if isinstance(info, dict) else None)
 
     async def flush() -> None:
         created, updated = await upsert_companies(host, batch)
@@ -174,7 +197,7 @@ async def sync_companies(host: Host) -> SyncResult:
         result.updated += updated
         batch.clear()
 
-    async for company in cw.iterate_companies(updated_since=since):
+    async for company in cw.iterate_companies(updated_since=since, on_invalid=skipped):
         batch.append(company)
         result.seen += 1
         stamp = _last_updated(company)
@@ -183,27 +206,50 @@ async def sync_companies(host: Host) -> SyncResult:
         if len(batch) >= BATCH_SIZE:
             await flush()
     await flush()
+    result.skipped = len(skipped_stamps)
+    if skipped_stamps:
+        # never past a skipped record: the next run reads it again (with an unknown stamp, stay put)
+        known = [stamp for stamp in skipped_stamps if stamp is not None]
+        if len(known) < len(skipped_stamps):
+            result.watermark = watermark
+        elif result.watermark is not None:
+            result.watermark = min(result.watermark, *known)
+        else:
+            result.watermark = min(known)
     if result.watermark is not None:
         await host.store(PLUGIN).set(WATERMARK_KEY, result.watermark.isoformat())
+    elif skipped_stamps:
+        await host.store(PLUGIN).delete(WATERMARK_KEY)  # the next run is a full one again
     log.info(
-        "connectwise: %s company sync read %d, created %d, updated %d",
+        "connectwise: %s company sync read %d, created %d, updated %d, skipped %d unreadable",
         result.mode,
         result.seen,
         result.created,
         result.updated,
+        result.skipped,
     )
     return result
 
 
-async def refresh_company(host: Host, cw_id: int) -> str:
-    """Fetch one company again and store it: ``"updated"``, or ``"deleted"`` when ConnectWise has none.
+async def refresh_company(host: Host, cw_id: int, action: str = "updated") -> str:
+    """Fetch one company again and store it: ``"updated"``, ``"deleted"`` or ``"not found"``.
 
-    Its enrichment cache entries are dropped either way. A ConnectWise failure raises before anything
-    local is touched.
+    A 404 marks the company deleted only for a ``deleted`` callback; for ``added``/``updated`` it
+    leaves the row as it was (on cloud a 404 can mean the request was not authenticated) and is
+    logged. Its enrichment cache entries are dropped in every case but that one. Any other
+    ConnectWise failure raises before anything local is touched.
     """
     try:
         company = await client_of(host).company(cw_id)
     except ConnectWiseNotFound:
+        if action != "deleted":
+            log.warning(
+                "connectwise: company %s %s but ConnectWise answers 404 for it (a bad authentication can "
+                "look like this); local data unchanged",
+                cw_id,
+                action,
+            )
+            return "not found"
         await mark_deleted(host, cw_id)
         await drop_enrichment(host, cw_id)
         return "deleted"

@@ -300,3 +300,23 @@ async def test_every_call_is_403_while_no_secret_is_configured(unconfigured: CWE
             )
             assert response.status_code == 403, response.text
             assert response.json()["error"] == "Forbidden"
+
+
+async def test_a_404_marks_deleted_only_for_a_deleted_callback(env: CWEnv) -> None:
+    ghost = 9_100_001  # linked locally, unknown to ConnectWise: it answers 404 (as cloud can for bad auth)
+    async with env.live.host.db.session() as session, session.begin():
+        session.add(CompanyRow(name="Ghost Co", cw_company_id=ghost, cw_data={"deleted": False}))
+    store = env.live.host.store("connectwise")
+    await store.set("opportunity:9100002", b'{"id": 9100002, "name": "Cached"}')
+    for action in ("updated", "added"):
+        for resource, record in (("company", ghost), ("opportunity", 9_100_002)):
+            body = {"Action": action, "Type": resource, "ID": record, "Entity": json.dumps({"id": record})}
+            response = await env.live.client.post(env.callback_url(resource), json=body)
+            assert response.status_code == 200, response.text
+    row = await row_of(env, ghost)
+    assert row is not None and row.cw_data["deleted"] is False and row.name == "Ghost Co"
+    assert await store.get("opportunity:9100002") is not None
+    body = {"Action": "deleted", "Type": "company", "ID": ghost, "Entity": ""}
+    assert (await env.live.client.post(env.callback_url("company"), json=body)).status_code == 200
+    row = await row_of(env, ghost)
+    assert row is not None and row.cw_data["deleted"] is True

@@ -25,11 +25,13 @@ def running() -> Iterator[RunningSimulator]:
         yield server
 
 
-def write_config(workdir: Path, site: str, *, secret: str | None = SECRET) -> None:
+def write_config(
+    workdir: Path, site: str, *, secret: str | None = SECRET, public_url: str | None = "https://optima.example.com"
+) -> None:
     lines = [
         'database_url = "sqlite+aiosqlite:///optima.db"',
         "[server]",
-        'public_url = "https://optima.example.com"',
+        *([f'public_url = "{public_url}"'] if public_url else []),
         "[plugins]",
         'enabled = ["core", "connectwise"]',
         "[plugins.connectwise]",
@@ -110,6 +112,23 @@ def test_register_callbacks_needs_a_secret_and_a_reachable_connectwise(
     write_config(tmp_path, f"http://127.0.0.1:{free_port()}")
     down = optima("connectwise", "register-callbacks", cwd=tmp_path)
     assert down.returncode == 1 and down.stderr.startswith("optima: ConnectWise: ConnectWise is unavailable")
+
+
+def test_register_callbacks_refuses_without_a_public_url(running: RunningSimulator, tmp_path: Path) -> None:
+    write_config(tmp_path, running.url, public_url=None)
+    result = optima("connectwise", "register-callbacks", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "optima: no public URL for the callbacks: set [plugins.connectwise] callback_base_url "
+        "(or [server] public_url), or pass --base-url"
+    )
+    assert not [c for c in our_callbacks(running.simulator) if "127.0.0.1" in str(c["url"])]
+    (tmp_path / "optima.toml").write_text(
+        (tmp_path / "optima.toml").read_text() + 'callback_base_url = "https://hooks.example.com"\n'
+    )
+    configured = optima("connectwise", "register-callbacks", "--resource", "activity", cwd=tmp_path)
+    assert configured.returncode == 0, configured.stderr
+    assert any(str(c["url"]).startswith("https://hooks.example.com/") for c in our_callbacks(running.simulator))
 
 
 def test_jobs_run_the_company_sync(running: RunningSimulator, tmp_path: Path) -> None:

@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 from cw_harness import CWEnv, cw_env, run_job
-from optima_connectwise.client import Company, Info
+from optima_connectwise.client import Company, ConnectWiseBadResponse, Info
 from optima_connectwise.jobs import COMPANIES_JOB
 from optima_connectwise.services import companies as svc
 from sqlalchemy import select
 
 from optima_platform.core.models import Company as CompanyRow
+from optima_platform.db.base import utcnow
 from optima_platform.testing.fixtures import DatabaseFactory
 from optima_platform.testing.matrix import check_auth_matrix
 
@@ -117,16 +118,84 @@ async def test_a_failing_sync_keeps_data_and_watermark(env: CWEnv) -> None:
     assert (await rows(env))[259].name == "Never Seen Name"
 
 
-async def test_an_older_read_never_overwrites_a_newer_row(env: CWEnv) -> None:
+async def test_an_older_concurrent_read_never_overwrites_a_newer_row(env: CWEnv) -> None:
     row = (await rows(env))[260]
     stored = svc._parse(row.cw_data["lastUpdated"])
     assert stored is not None
+    newer = Company(id=260, identifier=row.cw_identifier, name="Newer Name", info=Info(last_updated=stored))
+    assert await svc.upsert_companies(env.live.host, [newer]) == (0, 1)  # written just now
     stale = Company(id=260, identifier="Stale", name="Stale Name", info=Info(last_updated=stored - timedelta(days=1)))
     assert await svc.upsert_companies(env.live.host, [stale]) == (0, 0)
-    assert (await rows(env))[260].name == row.name
-    newer = Company(id=260, identifier=row.cw_identifier, name="Newer Name", info=Info(last_updated=stored))
-    assert await svc.upsert_companies(env.live.host, [newer]) == (0, 1)
     assert (await rows(env))[260].name == "Newer Name"
+
+
+async def pin_stale_copy(env: CWEnv, cw_id: int, name: str) -> None:
+    """A local copy "newer" than ConnectWise's (a re-pointed plugin, a restarted demo), written an hour ago."""
+    async with env.live.host.db.session() as session, session.begin():
+        row = (await session.execute(select(CompanyRow).where(CompanyRow.cw_company_id == cw_id))).scalar_one()
+        row.name = name
+        row.cw_data = {**row.cw_data, "lastUpdated": "2099-01-01T00:00:00.000Z"}
+        row.updated_at = utcnow() - timedelta(hours=1)
+
+
+async def test_a_stale_local_copy_is_not_pinned_by_the_guard(env: CWEnv) -> None:
+    records = {c["id"]: c for c in env.sim.store.records("companies")}
+    await pin_stale_copy(env, 268, "Acme Renamed")
+    await pin_stale_copy(env, 269, "Acme Renamed Too")
+    assert await svc.refresh_company(env.live.host, 268) == "updated"  # what a callback does
+    assert (await rows(env))[268].name == records[268]["name"]
+    await env.live.host.store("connectwise").delete(svc.WATERMARK_KEY)
+    result = await svc.sync_companies(env.live.host)
+    assert result.mode == "full"
+    synced = await rows(env)
+    assert synced[269].name == records[269]["name"]
+    assert synced[269].cw_data["lastUpdated"].startswith(records[269]["_info"]["lastUpdated"].removesuffix("Z"))
+
+
+async def test_a_number_in_a_text_field_is_read_as_text(env: CWEnv) -> None:
+    await svc.sync_companies(env.live.host)
+    await env.sim.touch("company", 253, zip=12345, name="Numeric Zip Inc")
+    result = await svc.sync_companies(env.live.host)
+    assert result.skipped == 0 and result.updated == 1
+    assert (await rows(env))[253].name == "Numeric Zip Inc"
+    await svc.drop_enrichment(env.live.host, 253)
+    response = await fetch(env, await local_id(env, 253), "company.fetch.address", includeAddress="true")
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["cw_Data"]["address"]["zip"] == "12345"
+
+
+async def test_an_unreadable_record_is_skipped_and_read_again(env: CWEnv, caplog: pytest.LogCaptureFixture) -> None:
+    await svc.sync_companies(env.live.host)
+    before = (await rows(env))[264]
+    broken = await env.sim.touch("company", 264, city={"not": "text"}, name="Unreadable Ltd")
+    await env.sim.touch("company", 265, name="Readable After It")
+    with caplog.at_level("WARNING"):
+        result = await svc.sync_companies(env.live.host)
+    assert result.skipped == 1 and result.updated >= 1
+    assert any("id=264" in message for message in caplog.messages)
+    synced = await rows(env)
+    assert synced[265].name == "Readable After It"
+    assert (synced[264].name, synced[264].cw_data) == (before.name, before.cw_data)
+    watermark = await svc.read_watermark(env.live.host)
+    stamp = svc._parse(broken["_info"]["lastUpdated"])
+    assert watermark is not None and stamp is not None and watermark <= stamp
+    again = await svc.sync_companies(env.live.host)
+    assert again.skipped == 1  # retried every run until the record changes
+    await env.sim.touch("company", 264, city="Springfield")
+    fixed = await svc.sync_companies(env.live.host)
+    assert fixed.skipped == 0 and (await rows(env))[264].name == "Unreadable Ltd"
+
+
+async def test_a_body_that_is_not_json_fails_the_sync_and_writes_nothing(env: CWEnv) -> None:
+    await svc.sync_companies(env.live.host)
+    before = {k: (v.name, v.cw_data) for k, v in (await rows(env)).items()}
+    watermark = await svc.read_watermark(env.live.host)
+    await env.sim.touch("company", 266, name="Behind Broken JSON")
+    env.sim.faults.set(malformed=1, path_contains="company/companies")
+    with pytest.raises(ConnectWiseBadResponse, match="not valid JSON"):
+        await svc.sync_companies(env.live.host)
+    assert {k: (v.name, v.cw_data) for k, v in (await rows(env)).items()} == before
+    assert await svc.read_watermark(env.live.host) == watermark
 
 
 async def test_concurrent_writers_of_a_new_company_make_one_row(env: CWEnv) -> None:
