@@ -160,12 +160,19 @@ def validate_credential_fields(
 
 
 def validate_field_updates(
-    definitions: Sequence[FieldDefinition], submitted: object, *, path: Sequence[str | int] = ("fields",)
+    definitions: Sequence[FieldDefinition],
+    submitted: object,
+    *,
+    path: Sequence[str | int] = ("fields",),
+    children: Mapping[str, Sequence[str]] | None = None,
 ) -> FieldUpdates:
     """Check a partial update of a credential's ``fields`` (``PATCH`` or ``PUT .../fields``).
 
     Only the submitted fields change; ``null`` keeps a value, ``""`` clears an optional field, and a
-    required field cannot be emptied. Raises :class:`CredentialFieldsError` listing every problem.
+    required field cannot be emptied. A ``multi_credential`` field cannot be changed here: its value
+    may only be ``null`` or its current sub-credential ids (``children``, in any order), as a fetched
+    credential lists them, and both mean "unchanged". Raises :class:`CredentialFieldsError` listing
+    every problem.
     """
     checker = _Checker()
     path_list = list(path)
@@ -178,8 +185,15 @@ def validate_field_updates(
         index, raw = entries[definition.id]
         value_path = [*path_list, index, "value"]
         if definition.is_container:
-            if raw is not None:
-                checker.error(value_path, "Sub-credentials are managed through the sub-credentials routes")
+            current = sorted((children or {}).get(definition.id, ()))
+            if raw is not None and not (
+                isinstance(raw, list) and all(isinstance(v, str) for v in raw) and sorted(raw) == current
+            ):
+                checker.error(
+                    value_path,
+                    "Sub-credentials are managed through the sub-credentials routes; "
+                    "send null or the field's current sub-credential ids to keep them",
+                )
             continue
         if raw is None:
             continue

@@ -31,7 +31,8 @@ class CredentialType(CredentialsBase):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200))
-    name_key: Mapped[str] = mapped_column(String(200), unique=True)
+    # Case folding can triple a name ('ﬃ' -> 'ffi'), so the key is three times as long as the name.
+    name_key: Mapped[str] = mapped_column(String(600), unique=True)
     permission_scope: Mapped[str | None] = mapped_column(String(100), nullable=True)
     icon: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

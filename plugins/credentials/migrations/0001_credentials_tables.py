@@ -65,7 +65,7 @@ def upgrade() -> None:
         "credentials_types",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("name_key", sa.String(length=200), nullable=False),
+        sa.Column("name_key", sa.String(length=600), nullable=False),
         sa.Column("permission_scope", sa.String(length=100), nullable=True),
         sa.Column("icon", sa.String(length=2048), nullable=True),
         sa.Column("fields", sa.JSON(), nullable=False),

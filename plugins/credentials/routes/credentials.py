@@ -141,7 +141,7 @@ async def delete_credential(
 ) -> Response[dict[str, Any]]:
     caller = Caller.of(principal, request)
     async with host.db.session() as session, session.begin():
-        await svc.remove(host, session, caller, await svc.fetch(host, session, caller, id))
+        await svc.remove(host, session, caller, await svc.fetch(host, session, caller, id, sub_node=svc.SUB_DELETE))
     return envelope(None, "Credential Deleted Successfully!")
 
 

@@ -19,6 +19,7 @@ from optima_platform.core.services.companies import get_company
 from optima_platform.db.base import new_id, utcnow
 from optima_platform.host import Host
 from optima_platform.http.errors import ApiError
+from optima_platform.http.guard import require
 
 from ..crypto import Keyring
 from ..field_values import (
@@ -30,10 +31,19 @@ from ..field_values import (
     validate_field_updates,
     validate_sub_credential,
 )
-from ..models import Credential
+from ..models import Credential, CredentialType
 from ..value_types import ErrorDetail, is_utf8_encodable
 from . import audit
-from .common import Caller, invalid, keyring, may_access, require_scope, sub_credential_not_found
+from .common import (
+    Caller,
+    credential_not_found,
+    invalid,
+    keyring,
+    lock_row,
+    may_access,
+    require_scope,
+    sub_credential_not_found,
+)
 from .loading import (
     Loaded,
     child_path,
@@ -95,10 +105,44 @@ async def _create_sub(
     return child
 
 
-async def fetch(host: Host, session: AsyncSession, caller: Caller, credential_id: str) -> Loaded:
-    """A credential the caller may access (404 unknown, 403 outside its type's permission scope)."""
+async def lock_type_of(session: AsyncSession, credential_id: str) -> None:
+    """Write-lock the type row of a credential about to be changed (nothing for an unknown id).
+
+    Every write to a type's credentials (create, update, add or remove a sub-credential, delete) and
+    every change of the type itself first locks the type's row, so each one's checks (a required
+    field's last sub-credential, which fields are secure) hold until it commits. Reads before it are
+    of ids only, so nothing stale stays in the session.
+    """
+    type_id = (
+        await session.execute(select(Credential.type_id).where(Credential.id == credential_id))
+    ).scalar_one_or_none()
+    if type_id is not None:
+        await lock_row(session, CredentialType, type_id)
+
+
+SUB_FETCH = "credential.sub_credentials.fetch"
+SUB_CREATE = "credential.sub_credentials.create"
+SUB_DELETE = "credential.sub_credentials.delete"
+
+
+async def fetch(
+    host: Host, session: AsyncSession, caller: Caller, credential_id: str, *, sub_node: str = SUB_FETCH
+) -> Loaded:
+    """A credential the caller may access (404 unknown, 403 outside its type's permission scope).
+
+    A sub-credential reached by its own id (``/credential/credentials/{subId}...``) also needs
+    ``sub_node``, the sub-credential node of what is done to it (403 listing it as ``missing``): reading
+    needs ``credential.sub_credentials.fetch``, changing it ``credential.sub_credentials.create``,
+    deleting it ``credential.sub_credentials.delete``, as on the ``.../sub-credentials`` routes.
+    """
     item = await load_one(session, await get_credential(session, credential_id))
     require_scope(host, caller, item.ctype)
+    if item.credential.parent_id is not None and caller.principal is not None:
+        require(
+            caller.principal,
+            sub_node,
+            message=f"This is a sub-credential: this needs {sub_node} as well.",
+        )
     return item
 
 
@@ -115,6 +159,7 @@ async def create(
     sub_credentials: dict[str, Any] | None,
 ) -> Loaded:
     ring = keyring(host)
+    await lock_row(session, CredentialType, type_id)
     ctype = await get_type_by_id(session, type_id)
     require_scope(host, caller, ctype)
     company = await get_company(session, company_id)
@@ -163,7 +208,8 @@ async def update(
     fields: list[Any] | None = None,
 ) -> Loaded:
     """PATCH (name, notes, fields) and PUT .../fields: only what is given changes; audited."""
-    item = await fetch(host, session, caller, credential_id)
+    await lock_type_of(session, credential_id)
+    item = await fetch(host, session, caller, credential_id, sub_node=SUB_CREATE)
     credential = item.credential
     ring = keyring(host)
     errors = _text_errors(name, ["name"], limit=MAX_NAME_LENGTH, required=True)
@@ -174,7 +220,7 @@ async def update(
         screened, screen_errors = screen(ring, definitions, fields, ["fields"], current_tokens(item))
         errors += screen_errors
         try:
-            updates = validate_field_updates(definitions, screened)
+            updates = validate_field_updates(definitions, screened, children=item.children)
         except CredentialFieldsError as exc:
             raise invalid(exc, errors) from None
     if errors:
@@ -257,12 +303,19 @@ async def _descendants(session: AsyncSession, credential: Credential) -> list[Cr
 async def _ensure_removable(session: AsyncSession, item: Loaded) -> Credential | None:
     """The parent of a sub-credential about to be removed (409 if it is a required field's last one)."""
     credential = item.credential
+    # The type row write-locked before anything is read again or counted, so two requests cannot each
+    # remove one of the last two, nor both remove the same one (see ``lock_type_of``).
+    await lock_row(session, CredentialType, credential.type_id)
+    still_there = (
+        await session.execute(select(Credential.id).where(Credential.id == credential.id))
+    ).scalar_one_or_none()
+    if still_there is None:
+        raise credential_not_found(credential.id) if credential.parent_id is None else sub_credential_not_found()
     if credential.parent_id is None:
         return None
-    # Locked (on backends that can), so two requests cannot each remove one of the last two.
-    parent = (
-        await session.execute(select(Credential).where(Credential.id == credential.parent_id).with_for_update())
-    ).scalar_one()
+    await session.refresh(item.ctype)
+    item.type_fields = type_definitions(item.ctype)
+    parent = await get_credential(session, credential.parent_id)
     field_id = credential.field_path.rpartition(".")[2]
     container = next(
         (d for d in definitions_at(item.type_fields, parent.field_path) if d.id == field_id and d.is_container), None
@@ -320,7 +373,8 @@ async def add_sub_credential(
 ) -> Loaded:
     """``POST .../sub-credentials`` ``{fieldId, name, fields[, subCredentials]}``, checked against the field."""
     ring = keyring(host)
-    parent = await fetch(host, session, caller, credential_id)
+    await lock_type_of(session, credential_id)
+    parent = await fetch(host, session, caller, credential_id, sub_node=SUB_CREATE)
     definitions = parent.definitions
     errors: list[ErrorDetail] = []
     container = next((d for d in definitions if d.id == body.get("fieldId") and d.is_container), None)
@@ -343,7 +397,8 @@ async def add_sub_credential(
 async def remove_sub_credential(
     host: Host, session: AsyncSession, caller: Caller, credential_id: str, sub_id: str
 ) -> None:
-    parent = await fetch(host, session, caller, credential_id)
+    await lock_type_of(session, credential_id)
+    parent = await fetch(host, session, caller, credential_id, sub_node=SUB_DELETE)
     child = await session.get(Credential, sub_id)
     if child is None or child.parent_id != parent.credential.id:
         raise sub_credential_not_found()

@@ -8,7 +8,10 @@ field tree (sub-fields included), an update is refused with 409 ``FieldChangeCon
   listed in ``dropFields``: then those values (or sub-credentials) are deleted, and audited;
 - make a secure field non-secure while credentials hold values for it (they would be stored in the
   clear);
-- change a field's ``valueType`` while some stored value is not valid for the new one.
+- change a field's ``valueType`` while some stored value is not valid for the new one, or at all
+  while a secure field holds values: checking them would mean decrypting every one of them for
+  someone who may only hold ``credential_type.update``, and the answer (how many fit) would tell
+  something about the secrets.
 
 Making a field secure encrypts the values already stored for it in the same transaction. Making a
 field required is allowed: it applies to new credentials and later updates, existing ones keep
@@ -23,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import and_, delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -32,18 +36,21 @@ from optima_platform.db.base import utcnow
 from optima_platform.host import Host
 from optima_platform.http.errors import ApiError
 
-from ..crypto import DecryptionError, Keyring
+from ..crypto import Keyring
 from ..models import Credential, CredentialType, CredentialValue
 from ..permissions import register_scope
 from ..type_schema import FieldDefinition, TypeSchemaError, diff_fields, fields_to_builtins, validate_fields
 from ..value_types import ErrorDetail, FieldValueError, validate_value
 from . import audit
-from .common import Caller, chunks, invalid, keyring, require_scope, type_not_found
+from .common import Caller, chunks, invalid, keyring, lock_row, require_scope, type_not_found
 from .loading import PATH_SEPARATOR, child_path, get_type_by_id, type_definitions
 
 MAX_TYPE_NAME = 200
 MAX_SCOPE = 100
 SCOPE_PATTERN = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*")
+MAX_ICON = 2048
+ICON_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+NOT_IN_URLS = frozenset('"<>\\^`{|}')
 
 
 def _name(value: str) -> str:
@@ -64,6 +71,37 @@ def _scope(value: str | None) -> str | None:
                 {
                     "path": ["permissionScope"],
                     "message": "Must be dot-separated words of A-Z, a-z, 0-9, '_' or '-' (e.g. aws.credentials)",
+                }
+            ]
+        )
+    return value
+
+
+def _icon(value: str | None) -> str | None:
+    """An icon is an absolute ``http(s)`` URL or a short icon name (``vpn-key``); nothing else.
+
+    Clients put it in ``<img src>`` or look it up by name, so no other scheme (``javascript:``,
+    ``data:``), no relative or protocol-relative URL, no whitespace or control characters.
+    """
+    if value is None or ICON_NAME.fullmatch(value):
+        return value
+    try:
+        parts = urlsplit(value)
+        scheme, host = parts.scheme.lower(), parts.hostname
+    except ValueError:
+        scheme, host = "", None
+    if (
+        len(value) > MAX_ICON
+        or scheme not in ("http", "https")
+        or not host
+        or any(not ch.isprintable() or ch.isspace() or ch in NOT_IN_URLS for ch in value)
+    ):
+        raise invalid(
+            extra=[
+                {
+                    "path": ["icon"],
+                    "message": f"Must be an http(s) URL of at most {MAX_ICON} characters, or an icon name "
+                    "of at most 64 letters, digits, '_', '.' or '-'",
                 }
             ]
         )
@@ -141,6 +179,7 @@ async def create_type(
 ) -> CredentialType:
     cleaned = _name(name)
     scope = _scope(permission_scope)
+    icon = _icon(icon)
     definitions = _fields(fields)
     await _ensure_unique(session, cleaned)
     now = utcnow()
@@ -223,16 +262,17 @@ async def _plan_removal(
         plan.drop_values.append((level, old.id))
 
 
-def _fits(ring: Keyring, row: CredentialValue, value_type: str) -> bool:
-    """Whether a stored value (decrypted on the server if secure) is valid for ``value_type``."""
+SECURE_VALUE_TYPE_PROBLEM = (
+    "The valueType of a secure field cannot change while credentials hold values for it (they are not "
+    "decrypted to check them); clear or migrate the values first, or remove the field with dropFields"
+)
+
+
+def _fits(row: CredentialValue, value_type: str) -> bool:
+    """Whether a stored plaintext value is valid for ``value_type`` (secure values are never checked)."""
     try:
-        text = (
-            row.value
-            if not row.secure
-            else ring.decrypt(row.value, credential_id=row.credential_id, field_id=row.field_id)
-        )
-        validate_value(value_type, text, field_id=row.field_id)
-    except (DecryptionError, FieldValueError):
+        validate_value(value_type, row.value, field_id=row.field_id)
+    except FieldValueError:
         return False
     return True
 
@@ -278,8 +318,11 @@ async def _plan_level(
                 }
             )
             continue
+        if change.value_type_changed and (change.old.secure or any(row.secure for row in rows)):
+            plan.conflicts.append({"field": dotted, "problem": SECURE_VALUE_TYPE_PROBLEM, "count": len(rows)})
+            continue
         if change.value_type_changed:
-            bad = sum(1 for row in rows if not _fits(ring, row, change.new.valueType))
+            bad = sum(1 for row in rows if not _fits(row, change.new.valueType))
             if bad:
                 plan.conflicts.append(
                     {
@@ -395,6 +438,7 @@ async def update_type(
     drop_fields: Sequence[str] = (),
 ) -> CredentialType:
     """PATCH a type; changing anything of a scoped type needs its scope node too."""
+    await lock_row(session, CredentialType, type_id)
     ctype = await get_type_by_id(session, type_id)
     require_scope(host, caller, ctype)
     if drop_fields and fields is None:
@@ -409,7 +453,7 @@ async def update_type(
         if ctype.permission_scope:
             register_scope(host, ctype.permission_scope)
     if set_icon:
-        ctype.icon = icon
+        ctype.icon = _icon(icon)
     if fields is not None:
         new = await _change_fields(session, keyring(host), caller, ctype, fields, drop_fields)
         ctype.fields = fields_to_builtins(new)
@@ -420,6 +464,7 @@ async def update_type(
 
 async def delete_type(host: Host, session: AsyncSession, caller: Caller, type_id: str) -> None:
     """Delete a type and every credential of it (each deletion audited)."""
+    await lock_row(session, CredentialType, type_id)
     ctype = await get_type_by_id(session, type_id)
     require_scope(host, caller, ctype)
     credentials = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from vault_helpers import PSK, Vault, field_list, field_map, tunnel, vpn_fields
@@ -182,3 +183,70 @@ async def test_nested_sub_credentials(vault: Vault) -> None:
     await vault.client.delete(f"{CREDENTIALS}/{parent['id']}", headers=vault.admin)
     for credential_id in (rack_id, device_id):
         assert await vault.rows("SELECT id FROM credentials_credentials WHERE id = :id", id=credential_id) == []
+
+
+async def test_concurrent_removals_keep_a_required_fields_last_sub_credential(vault: Vault) -> None:
+    for _ in range(3):
+        parent = await _vpn(vault, required=True, tunnels=[tunnel("T1", "s1"), tunnel("T2", "s2")])
+        first, second = field_map(parent)["tunnels"]["value"]
+        url = f"{CREDENTIALS}/{parent['id']}/sub-credentials"
+        responses = await asyncio.gather(
+            vault.client.delete(f"{url}/{first}", headers=vault.admin),
+            vault.client.delete(f"{url}/{second}", headers=vault.admin),
+        )
+        assert sorted(r.status_code for r in responses) == [200, 409], [r.text for r in responses]
+        assert next(r for r in responses if r.status_code == 409).json()["error"] == "RequiredSubCredential"
+        fetched = (await vault.client.get(f"{CREDENTIALS}/{parent['id']}", headers=vault.admin)).json()["data"]
+        assert len(field_map(fetched)["tunnels"]["value"]) == 1
+
+
+async def test_generic_routes_on_a_sub_credential_need_the_sub_credential_nodes(vault: Vault) -> None:
+    parent = await _vpn(vault, tunnels=[tunnel("T1", "s1"), tunnel("T2", "s2")])
+    sub, other = field_map(parent)["tunnels"]["value"]
+    base = [
+        "credential.fetch",
+        "credential.update",
+        "credential.delete",
+        "credential.fields.fetch",
+        "credential.fields.update",
+        "credential.secure_values.read",
+        "obj.credential.*",
+    ]
+    without = await vault.headers(*base)
+    fields = {"fields": field_list({"port": "8443"})}
+    calls = [
+        ("GET", f"{CREDENTIALS}/{sub}", None, "credential.sub_credentials.fetch"),
+        ("GET", f"{CREDENTIALS}/{sub}/fields", None, "credential.sub_credentials.fetch"),
+        ("GET", f"{CREDENTIALS}/{sub}/secure-values", None, "credential.sub_credentials.fetch"),
+        ("GET", f"{CREDENTIALS}/{sub}/secure-values/psk", None, "credential.sub_credentials.fetch"),
+        ("PATCH", f"{CREDENTIALS}/{sub}", {"name": "Renamed"}, "credential.sub_credentials.create"),
+        ("PUT", f"{CREDENTIALS}/{sub}/fields", fields, "credential.sub_credentials.create"),
+        ("DELETE", f"{CREDENTIALS}/{other}", None, "credential.sub_credentials.delete"),
+    ]
+    for method, url, body, node in calls:
+        refused = await vault.client.request(method, url, json=body, headers=without)
+        assert refused.status_code == 403, (method, url, refused.text)
+        assert refused.json()["error"] == "InsufficientPermission" and refused.json()["missing"] == [node]
+        allowed = await vault.client.request(method, url, json=body, headers=await vault.headers(*base, node))
+        assert allowed.status_code == 200, (method, url, allowed.text)
+    assert (await vault.client.get(f"{CREDENTIALS}/{parent['id']}", headers=without)).status_code == 200
+    assert [row["action"] for row in await vault.audit_of(sub)] == ["create", "reveal", "reveal", "update", "update"]
+
+
+async def test_a_fetched_credentials_fields_can_be_sent_back(vault: Vault) -> None:
+    parent = await _vpn(vault, tunnels=[tunnel("T1", "s1"), tunnel("T2", "s2")])
+    url = f"{CREDENTIALS}/{parent['id']}"
+    fetched = (await vault.client.get(url, headers=vault.admin)).json()["data"]
+    ids = field_map(fetched)["tunnels"]["value"]
+    for fields in (fetched["fields"], [{"fieldId": "tunnels", "value": ids[::-1]}], field_list({"tunnels": None})):
+        response = await vault.client.patch(url, json={"fields": fields}, headers=vault.admin)
+        assert response.status_code == 200, (fields, response.text)
+        assert field_map(response.json()["data"])["tunnels"]["value"] == ids
+        assert field_map(response.json()["data"])["hostname"]["value"] == "vpn.example.test"
+    for value in ([ids[0]], [*ids, "other"], [], [ids[0], ids[0]], "x"):
+        response = await vault.client.patch(
+            url, json={"fields": [{"fieldId": "tunnels", "value": value}]}, headers=vault.admin
+        )
+        assert response.status_code == 400, (value, response.text)
+        assert ["fields", 0, "value"] in [e["path"] for e in response.json()["errors"]]
+    assert (await vault.client.get(url, headers=vault.admin)).json()["data"]["updatedAt"] == fetched["updatedAt"]

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from optima_credentials.services.types import _icon
 from vault_helpers import PASSWORD, Vault, aws_fields, field_map, unique, vpn_fields
+
+from optima_platform.http.errors import ApiError
 
 TYPES = "/v1/credential-type"
 
@@ -133,6 +136,16 @@ async def test_subfields_nest_to_three_levels(vault: Vault) -> None:
         ({"name": "x", "fields": [], "permissionScope": "no spaces allowed"}, ["permissionScope"]),
         ({"name": "x", "fields": [], "colour": "red"}, ["colour"]),
         ({"name": "x", "fields": "nope"}, ["fields"]),
+        ({"name": "x", "fields": [], "icon": "https://example.test/\u0007.ico"}, ["icon"]),
+        ({"name": "x", "fields": [], "icon": "vpn\u202e"}, ["icon"]),
+        ({"name": "x", "fields": [], "icon": "javascript:alert(1)"}, ["icon"]),
+        ({"name": "x", "fields": [], "icon": "JavaScript://example.test/%0aalert(1)"}, ["icon"]),
+        ({"name": "x", "fields": [], "icon": "data:image/svg+xml;base64,PHN2Zz4="}, ["icon"]),
+        ({"name": "x", "fields": [], "icon": "https://example.test/a b.ico"}, ["icon"]),
+        ({"name": "x", "fields": [], "icon": "https://"}, ["icon"]),
+        ({"name": "x", "fields": [], "icon": "//example.test/i.ico"}, ["icon"]),
+        ({"name": "x", "fields": [], "icon": ""}, ["icon"]),
+        ({"name": "x", "fields": [], "icon": "https://example.test/" + "a" * 2100}, ["icon"]),
     ],
 )
 async def test_create_type_validates_body(vault: Vault, body: dict[str, Any], path: list[Any]) -> None:
@@ -329,6 +342,31 @@ async def test_value_type_change_needs_compatible_values(vault: Vault) -> None:
     assert allowed.status_code == 200
 
 
+async def test_a_secure_fields_value_type_cannot_change_while_it_holds_values(vault: Vault) -> None:
+    ctype, _ = await vault.aws()
+    url = f"{TYPES}/{ctype['id']}"
+    conflicts = []
+    for value_type in ("generic_secret", "bitlocker_key"):
+        fields = aws_fields()
+        fields[1] = {**fields[1], "valueType": value_type}
+        refused = await vault.client.patch(url, json={"fields": fields}, headers=vault.admin)
+        assert refused.status_code == 409 and refused.json()["error"] == "FieldChangeConflict", refused.text
+        conflicts.append(refused.json()["conflicts"])
+    # The same answer whether the stored secret would fit the new type or not: nothing is decrypted.
+    assert conflicts[0] == conflicts[1]
+    ((conflict,),) = conflicts[:1]
+    assert conflict["field"] == "secretAccessKey" and conflict["count"] == 1
+    assert "clear" in conflict["problem"] and "dropFields" in conflict["problem"]
+    assert ctype["fields"] == (await vault.client.get(url, headers=vault.admin)).json()["data"]["fields"]
+    unused, _ = await vault.aws()
+    fields = aws_fields()
+    fields[2] = {**fields[2], "secure": True}
+    await vault.client.patch(f"{TYPES}/{unused['id']}", json={"fields": fields}, headers=vault.admin)
+    fields[2] = {**fields[2], "valueType": "ip_address"}
+    allowed = await vault.client.patch(f"{TYPES}/{unused['id']}", json={"fields": fields}, headers=vault.admin)
+    assert allowed.status_code == 200, allowed.text
+
+
 async def test_removing_a_sub_field_and_a_multi_credential_field(vault: Vault) -> None:
     ctype = await vault.create_type(vpn_fields())
     company = await vault.company()
@@ -425,3 +463,46 @@ async def test_credentials_by_type(vault: Vault) -> None:
     missing = await vault.client.get(f"{TYPES}/nope/credentials", headers=vault.admin)
     assert missing.status_code == 404 and missing.json()["error"] == "CredentialTypeNotFound"
     assert other["id"] != ctype["id"]
+
+
+async def test_icons_are_http_urls_or_short_names(vault: Vault) -> None:
+    for icon in ("https://github.com/favicon.ico", "http://icons.example.test:8080/vpn.png?v=2", "vpn-key", None):
+        response = await vault.client.post(
+            TYPES, json={"name": unique("Icon"), "fields": [], "icon": icon}, headers=vault.admin
+        )
+        assert response.status_code == 201 and response.json()["data"]["icon"] == icon, response.text
+        url = f"{TYPES}/{response.json()['data']['id']}"
+        bad = await vault.client.patch(url, json={"icon": "javascript:alert(1)"}, headers=vault.admin)
+        assert ["icon"] in errors_at(bad)
+    cleared = await vault.client.patch(url, json={"icon": None}, headers=vault.admin)
+    assert cleared.status_code == 200 and cleared.json()["data"]["icon"] is None
+
+
+async def test_icons_with_nul_are_refused(vault: Vault) -> None:
+    for icon in ("vpn\u0000", "https://example.test/\u0000.ico"):
+        response = await vault.client.post(
+            TYPES, json={"name": unique("Nul"), "fields": [], "icon": icon}, headers=vault.admin
+        )
+        assert response.status_code == 400, response.text
+        with pytest.raises(ApiError):
+            _icon(icon)
+
+
+async def test_names_whose_case_folding_grows_are_stored(vault: Vault) -> None:
+    for grows in ("\u00df" * 150, "\ufb03" * 66):
+        prefix = unique("t")
+        name = prefix + grows
+        created = await vault.client.post(TYPES, json={"name": name, "fields": []}, headers=vault.admin)
+        assert created.status_code == 201, created.text
+        found = await vault.client.get(f"{TYPES}/{prefix.upper()}{grows}", headers=vault.admin)
+        assert found.status_code == 200 and found.json()["data"]["id"] == created.json()["data"]["id"]
+        again = await vault.client.post(
+            TYPES, json={"name": prefix.upper() + grows.upper()[:100], "fields": []}, headers=vault.admin
+        )
+        assert again.status_code == 201, again.text
+        again = await vault.client.post(TYPES, json={"name": prefix.upper() + grows, "fields": []}, headers=vault.admin)
+        assert again.status_code == 409 and again.json()["error"] == "CredentialTypeExists"
+        renamed = await vault.client.patch(
+            f"{TYPES}/{created.json()['data']['id']}", json={"name": name + "\ufb03"}, headers=vault.admin
+        )
+        assert renamed.status_code == 200, renamed.text

@@ -185,7 +185,7 @@ ANY_FAILURE = {"malformed", "authentication"}
         (lambda t: "", MALFORMED),
         (lambda t: "not a token", MALFORMED),
         (lambda t: t[:-1], ANY_FAILURE),  # may or may not leave non-canonical trailing bits
-        (lambda t: t[:-10], MALFORMED),  # shorter than a GCM tag
+        (lambda t: t[:-20], MALFORMED),  # 15 bytes: shorter than a GCM tag
         (lambda t: t + "A", MALFORMED),  # impossible base64 length
         (lambda t: t + "AA", {"authentication"}),  # a canonical extra zero byte
         (lambda t: t + ":extra", MALFORMED),

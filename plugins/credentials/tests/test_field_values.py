@@ -438,6 +438,7 @@ def test_custom_paths() -> None:
             [],
         ),
         ([{"fieldId": "tunnels", "value": None}], [], []),
+        ([{"fieldId": "tunnels", "value": []}], [], []),
     ],
 )
 def test_partial_updates(fields: list[dict[str, Any]], values: list[tuple[str, str]], cleared: list[str]) -> None:
@@ -494,7 +495,7 @@ def test_sending_back_a_masked_response_changes_nothing() -> None:
         (AWS, [{"fieldId": "secretAccessKey", "value": 12}], [(["fields", 0, "value"], "Must be a string")]),
         (AWS, [{"fieldId": "recovery", "value": "topsecret"}], [(["fields", 0, "value"], "eight groups")]),
         (VPN, [{"fieldId": "tunnels", "value": ["ckxForeign"]}], [(["fields", 0, "value"], "sub-credentials routes")]),
-        (VPN, [{"fieldId": "tunnels", "value": []}], [(["fields", 0, "value"], "sub-credentials routes")]),
+        (VPN, [{"fieldId": "tunnels", "value": "ckxForeign"}], [(["fields", 0, "value"], "sub-credentials routes")]),
     ],
 )
 def test_partial_update_errors(
@@ -628,3 +629,14 @@ def test_present_fields_container_value_is_id_list() -> None:
     presented = present_fields(VPN, {"hostname": "h", "tunnels": ["ckx1", "ckx2"]})
     assert presented[1]["valueType"] == "multi_credential"
     assert presented[1]["value"] == ["ckx1", "ckx2"]
+
+
+def test_a_multi_credential_field_may_repeat_its_current_sub_credential_ids() -> None:
+    children = {"tunnels": ["ckxA", "ckxB"]}
+    for same in (["ckxA", "ckxB"], ["ckxB", "ckxA"], None):
+        result = validate_field_updates(VPN, [{"fieldId": "tunnels", "value": same}], children=children)
+        assert result.values == () and result.cleared == ()
+    for other in ([], ["ckxA"], ["ckxA", "ckxB", "ckxC"], ["ckxA", "ckxA"], ["ckxA", 1]):
+        with pytest.raises(CredentialFieldsError) as info:
+            validate_field_updates(VPN, [{"fieldId": "tunnels", "value": other}], children=children)
+        assert [e["path"] for e in info.value.errors] == [["fields", 0, "value"]], other
