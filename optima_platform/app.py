@@ -23,7 +23,7 @@ from optima_platform.hooks.registry import PluginError
 from optima_platform.host import Host, RouteInfo
 from optima_platform.http.exceptions import EXCEPTION_HANDLERS
 from optima_platform.http.guard import permission_guard, unauthorized
-from optima_platform.http.request import OptimaRequest, reject_nul_bytes
+from optima_platform.http.request import OptimaRequest, enveloped_schema_404, reject_nul_bytes
 from optima_platform.permissions.principal import Principal
 from optima_platform.settings import SettingsError
 
@@ -169,7 +169,7 @@ def create_asgi(
 ) -> Any:
     """The served ASGI app: Socket.IO at ``/socket.io/`` in front of the Litestar app."""
     app = create_litestar(host, auto_migrate=auto_migrate, run_jobs=run_jobs, after_start=after_start)
-    return host.realtime.asgi(reject_nul_bytes(_short_startup_errors(app, host)))
+    return host.realtime.asgi(reject_nul_bytes(enveloped_schema_404(_short_startup_errors(app, host), SCHEMA_PATH)))
 
 
 def _short_startup_errors(app: Any, host: Host) -> Any:

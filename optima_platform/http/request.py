@@ -82,3 +82,42 @@ def reject_nul_bytes(app: Any) -> Any:
         await app(scope, receive, send)
 
     return asgi
+
+
+def enveloped_schema_404(app: Any, prefix: str) -> Any:
+    """ASGI wrapper: Litestar answers unknown paths under the OpenAPI prefix with an HTML 404 page;
+    answer them with the envelope like every other unknown route."""
+    body = b'{"status":404,"message":"Resource not found","error":"NotFound","successful":false}'
+
+    async def asgi(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope.get("path", "").startswith(prefix + "/"):
+            await app(scope, receive, send)
+            return
+        replaced = False
+
+        async def send_enveloped(message: dict[str, Any]) -> None:
+            nonlocal replaced
+            if message["type"] == "http.response.start":
+                headers = dict(message.get("headers") or [])
+                if message["status"] == 404 and headers.get(b"content-type", b"").startswith(b"text/html"):
+                    replaced = True
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": 404,
+                            "headers": [
+                                (b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode()),
+                            ],
+                        }
+                    )
+                    return
+            elif message["type"] == "http.response.body" and replaced:
+                if not message.get("more_body"):
+                    await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        await app(scope, receive, send_enveloped)
+
+    return asgi

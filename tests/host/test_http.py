@@ -36,6 +36,25 @@ async def test_unknown_route_is_404_envelope(app: LiveApp) -> None:
     }
 
 
+async def test_unknown_schema_page_is_404_envelope(app: LiveApp) -> None:
+    for path in ("/v1/schema/redoc", "/v1/schema/swagger", "/v1/schema/nothing.json"):
+        response = await app.client.get(path)
+        assert response.status_code == 404, path
+        assert response.json() == {
+            "status": 404,
+            "message": "Resource not found",
+            "error": "NotFound",
+            "successful": False,
+        }
+    assert (await app.client.get("/v1/schema")).headers["content-type"].startswith("text/html")
+
+
+async def test_url_with_nul_is_400(app: LiveApp) -> None:
+    for path in ("/v1/user/users/a%00b", "/v1/company/companies?search=a%00"):
+        response = await app.client.get(path)
+        assert response.status_code == 400 and response.json()["error"] == "InvalidCharacter", path
+
+
 async def test_wrong_method_is_405_envelope(app: LiveApp) -> None:
     response = await app.client.delete("/v1/teapot")
     assert response.status_code == 405
