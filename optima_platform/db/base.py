@@ -91,7 +91,10 @@ def make_base(name: str) -> type[DeclarativeBase]:
 
 async def lock_row(session: Any, model: Any, row_id: Any) -> None:
     """Take the write lock on one row before reading it, on every backend: a no-op UPDATE locks
-    the row on Postgres and takes SQLite's write lock, so a read-check-write cannot interleave."""
+    the row on Postgres and takes SQLite's write lock (its driver autocommits earlier reads), so a
+    read-check-write cannot interleave. Run it inside ``session.begin()``; an unknown id locks nothing."""
     from sqlalchemy import update
 
-    await session.execute(update(model).where(model.id == row_id).values(id=model.id))
+    await session.execute(
+        update(model).where(model.id == row_id).values(id=model.id).execution_options(synchronize_session=False)
+    )

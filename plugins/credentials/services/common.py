@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from litestar import Request
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from optima_platform.host import Host
 from optima_platform.http.errors import ApiError, validation_error
@@ -60,20 +58,6 @@ def chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
     """Slices of ``items`` short enough for an ``IN (...)`` list on every backend."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-async def lock_row(session: AsyncSession, model: type[Any], row_id: str) -> None:
-    """Write-lock one row before a read-check-write, portably (``with_for_update()`` is a no-op on SQLite).
-
-    A no-op ``UPDATE`` of the row: on Postgres it row-locks it until the transaction ends; on SQLite
-    (whose driver begins the transaction at its first write, earlier reads being autocommitted) it takes
-    the database's write lock, waiting up to ``busy_timeout``. Either way, what is read after it is
-    current and no concurrent writer of the row can change it before commit. Must run inside a
-    transaction (``session.begin()``); an unknown id locks nothing.
-    """
-    await session.execute(
-        update(model).where(model.id == row_id).values(id=model.id).execution_options(synchronize_session=False)
-    )
 
 
 def invalid(exc: ValidationFailed | None = None, extra: Sequence[ErrorDetail] = ()) -> ApiError:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from optima_platform.core.services.companies import get_company
-from optima_platform.db.base import new_id, utcnow
+from optima_platform.db.base import lock_row, new_id, utcnow
 from optima_platform.host import Host
 from optima_platform.http.errors import ApiError
 from optima_platform.http.guard import require
@@ -39,7 +39,6 @@ from .common import (
     credential_not_found,
     invalid,
     keyring,
-    lock_row,
     may_access,
     require_scope,
     sub_credential_not_found,

@@ -32,7 +32,7 @@ from sqlalchemy import and_, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from optima_platform.db.base import utcnow
+from optima_platform.db.base import lock_row, utcnow
 from optima_platform.host import Host
 from optima_platform.http.errors import ApiError
 
@@ -42,7 +42,7 @@ from ..permissions import register_scope
 from ..type_schema import FieldDefinition, TypeSchemaError, diff_fields, fields_to_builtins, validate_fields
 from ..value_types import ErrorDetail, FieldValueError, validate_value
 from . import audit
-from .common import Caller, chunks, invalid, keyring, lock_row, require_scope, type_not_found
+from .common import Caller, chunks, invalid, keyring, require_scope, type_not_found
 from .loading import PATH_SEPARATOR, child_path, get_type_by_id, type_definitions
 
 MAX_TYPE_NAME = 200
